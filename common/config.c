@@ -1,0 +1,441 @@
+#include "config.h"
+
+#include "log.h"
+#include "xalloc.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <libpq-fe.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int parse_number(const char *s, long long *out, const char **rest)
+{
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (errno)
+		return -1;
+	*out = v;
+	*rest = end;
+	return 0;
+}
+
+int config_parse_duration(const char *s, long long *ms)
+{
+	static const struct {
+		const char *suffix;
+		long long mult;
+	} units[] = {{"", 1000},		{"ms", 1},	    {"s", 1000},
+		     {"m", 60 * 1000},		{"h", 3600 * 1000}, {"d", 86400LL * 1000}};
+	long long v;
+	const char *rest;
+	if (parse_number(s, &v, &rest) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(rest, units[i].suffix) == 0) {
+			if (v > (long long)(9e15 / (double)units[i].mult))
+				return -1;
+			*ms = v * units[i].mult;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int config_parse_size(const char *s, long long *bytes)
+{
+	static const struct {
+		const char *suffix;
+		long long mult;
+	} units[] = {{"", 1}, {"B", 1}, {"KiB", 1024}, {"MiB", 1024 * 1024}, {"GiB", 1024LL * 1024 * 1024}};
+	long long v;
+	const char *rest;
+	if (parse_number(s, &v, &rest) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(rest, units[i].suffix) == 0) {
+			if (v > (1LL << 50) / units[i].mult)
+				return -1;
+			*bytes = v * units[i].mult;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int config_parse_port(const char *s, long long *port)
+{
+	long long v;
+	const char *rest;
+	if (parse_number(s, &v, &rest) < 0 || *rest || v < 1 || v > 65535)
+		return -1;
+	*port = v;
+	return 0;
+}
+
+int config_valid_token(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 16 || n > 256)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._~-", *s))
+			return 0;
+	return 1;
+}
+
+/* scheme://host[:port][/path] with one of the given schemes. */
+static int valid_url(const char *s, const char *const *schemes, int allow_path)
+{
+	const char *p = NULL;
+	for (; *schemes; schemes++) {
+		size_t n = strlen(*schemes);
+		if (strncmp(s, *schemes, n) == 0 && strncmp(s + n, "://", 3) == 0) {
+			p = s + n + 3;
+			break;
+		}
+	}
+	if (!p)
+		return 0;
+	const char *host = p;
+	if (*p == '[') {
+		p = strchr(p, ']');
+		if (!p)
+			return 0;
+		p++;
+	} else {
+		while (*p && (isalnum((unsigned char)*p) || *p == '.' || *p == '-' || *p == '_'))
+			p++;
+	}
+	if (p == host)
+		return 0;
+	if (*p == ':') {
+		p++;
+		long long port = 0;
+		const char *q = p;
+		while (isdigit((unsigned char)*q))
+			port = port * 10 + (*q++ - '0'), port = port > 70000 ? 70000 : port;
+		if (q == p || port < 1 || port > 65535)
+			return 0;
+		p = q;
+	}
+	if (*p == '\0')
+		return 1;
+	if (*p != '/' || !allow_path)
+		return 0;
+	for (; *p; p++)
+		if ((unsigned char)*p <= ' ')
+			return 0;
+	return 1;
+}
+
+int config_check_value(const char *env, enum config_type type, const char *value, long long *num,
+		       struct err *err)
+{
+	static const char *const http[] = {"http", "https", NULL};
+	static const char *const ws[] = {"ws", "wss", NULL};
+	long long v = 0;
+	*num = 0;
+	switch (type) {
+	case CONFIG_STRING:
+	case CONFIG_SECRET:
+		return 0;
+	case CONFIG_HOST:
+		if (!*value || strpbrk(value, " /\t"))
+			return err_set(err, ERR_CONFIG, "%s: not a host or address: '%s'", env, value);
+		return 0;
+	case CONFIG_PORT:
+		if (config_parse_port(value, num) < 0)
+			return err_set(err, ERR_CONFIG, "%s: must be a port number 1..65535, got '%s'",
+				       env, value);
+		return 0;
+	case CONFIG_COUNT: {
+		const char *rest;
+		if (parse_number(value, &v, &rest) < 0 || *rest || v < 1 || v > 1000000)
+			return err_set(err, ERR_CONFIG,
+				       "%s: must be a whole number 1..1000000, got '%s'", env, value);
+		*num = v;
+		return 0;
+	}
+	case CONFIG_DURATION:
+		if (config_parse_duration(value, num) < 0 || *num <= 0)
+			return err_set(err, ERR_CONFIG,
+				       "%s: must be a positive duration such as 30s, 250ms, 5m, "
+				       "24h or 7d, got '%s'",
+				       env, value);
+		return 0;
+	case CONFIG_SIZE:
+		if (config_parse_size(value, num) < 0 || *num <= 0)
+			return err_set(err, ERR_CONFIG,
+				       "%s: must be a positive size such as 8MiB, 512KiB or "
+				       "4096B, got '%s'",
+				       env, value);
+		return 0;
+	case CONFIG_LOG_LEVEL: {
+		enum log_level lvl;
+		if (log_level_parse(value, &lvl) < 0)
+			return err_set(err, ERR_CONFIG,
+				       "%s: must be one of debug, info, warn, error, got '%s'", env,
+				       value);
+		*num = lvl;
+		return 0;
+	}
+	case CONFIG_HTTP_URL:
+		if (!valid_url(value, http, 1))
+			return err_set(err, ERR_CONFIG,
+				       "%s: must be an http:// or https:// URL, got '%s'", env, value);
+		return 0;
+	case CONFIG_WS_URL:
+		if (!valid_url(value, ws, 1))
+			return err_set(err, ERR_CONFIG, "%s: must be a ws:// or wss:// URL, got '%s'",
+				       env, value);
+		return 0;
+	case CONFIG_DB_URL: {
+		char *msg = NULL;
+		PQconninfoOption *o = PQconninfoParse(value, &msg);
+		if (!o) {
+			if (msg) {
+				/* libpq's message may quote the value; keep only its gist */
+				char *nl = strchr(msg, '\n');
+				if (nl)
+					*nl = '\0';
+			}
+			err_set(err, ERR_CONFIG, "%s: not a valid libpq URI or conninfo (%s)", env,
+				msg ? msg : "unparsable");
+			PQfreemem(msg);
+			return -1;
+		}
+		PQconninfoFree(o);
+		return 0;
+	}
+	case CONFIG_TOKEN:
+		if (!config_valid_token(value))
+			return err_set(err, ERR_CONFIG,
+				       "%s: must be 16 to 256 characters of A-Z a-z 0-9 . _ ~ -",
+				       env);
+		return 0;
+	case CONFIG_ORIGINS: {
+		char *copy = xstrdup(value);
+		char *save = NULL;
+		int rc = 0;
+		int count = 0;
+		for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			while (*tok == ' ')
+				tok++;
+			char *end = tok + strlen(tok);
+			while (end > tok && end[-1] == ' ')
+				*--end = '\0';
+			count++;
+			if (!valid_url(tok, http, 0)) {
+				rc = err_set(err, ERR_CONFIG,
+					     "%s: each origin must be scheme://host[:port], got '%s'",
+					     env, tok);
+				break;
+			}
+		}
+		if (rc == 0 && count == 0)
+			rc = err_set(err, ERR_CONFIG, "%s: empty origin list", env);
+		free(copy);
+		return rc;
+	}
+	}
+	return err_set(err, ERR_CONFIG, "%s: unknown option type", env);
+}
+
+int config_read_env_file(const char *path, struct err *err)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	char line[4096];
+	int lineno = 0;
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		char *p = line;
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == '#' || *p == '\0')
+			continue;
+		if (strncmp(p, "export ", 7) == 0)
+			p += 7;
+		char *eq = strchr(p, '=');
+		if (!eq) {
+			fclose(f);
+			return err_set(err, ERR_CONFIG, "%s:%d: expected KEY=VALUE", path, lineno);
+		}
+		*eq = '\0';
+		char *key = p;
+		char *end = eq;
+		while (end > key && isspace((unsigned char)end[-1]))
+			*--end = '\0';
+		char *val = eq + 1;
+		while (*val == ' ' || *val == '\t')
+			val++;
+		end = val + strlen(val);
+		while (end > val && isspace((unsigned char)end[-1]))
+			*--end = '\0';
+		size_t vlen = strlen(val);
+		if (vlen >= 2 && (val[0] == '"' || val[0] == '\'') && val[vlen - 1] == val[0]) {
+			val[vlen - 1] = '\0';
+			val++;
+		}
+		if (!*key)
+			continue;
+		setenv(key, val, 0);
+	}
+	fclose(f);
+	return 0;
+}
+
+static void config_set(struct config_value *v, const char *s)
+{
+	free(v->str);
+	v->str = s ? xstrdup(s) : NULL;
+}
+
+static const char *type_hint(enum config_type t)
+{
+	switch (t) {
+	case CONFIG_PORT: return "PORT";
+	case CONFIG_COUNT: return "N";
+	case CONFIG_DURATION: return "DURATION";
+	case CONFIG_SIZE: return "SIZE";
+	case CONFIG_LOG_LEVEL: return "LEVEL";
+	case CONFIG_HTTP_URL:
+	case CONFIG_WS_URL:
+	case CONFIG_DB_URL: return "URL";
+	case CONFIG_TOKEN: return "TOKEN";
+	case CONFIG_ORIGINS: return "ORIGINS";
+	case CONFIG_HOST: return "HOST";
+	default: return "VALUE";
+	}
+}
+
+void config_print_help(FILE *out, const char *program, const char *usage, const char *about,
+		       const struct config_option *opts, size_t n)
+{
+	fprintf(out, "Usage: %s\n", usage);
+	if (about)
+		fprintf(out, "\n%s\n", about);
+	fprintf(out, "\nOptions (flag, then environment variable; flags win over the environment,\n"
+		     "which wins over ./.env):\n");
+	for (size_t i = 0; i < n; i++) {
+		char left[64];
+		snprintf(left, sizeof(left), "--%s=%s", opts[i].flag, type_hint(opts[i].type));
+		fprintf(out, "  %-28s %-18s %s", left, opts[i].env, opts[i].help);
+		if (opts[i].def)
+			fprintf(out, " (default %s)", opts[i].def);
+		fputc('\n', out);
+	}
+	fprintf(out, "  %-28s %-18s %s\n", "-h, --help", "", "show this help and exit");
+	fprintf(out, "  %-28s %-18s %s\n", "--version", "", "show the version and exit");
+	fprintf(out, "\nDurations: a number with ms, s, m, h or d (bare = seconds). "
+		     "Sizes: a number with B, KiB, MiB or GiB (bare = bytes).\n");
+	fprintf(out, "Exit codes: 0 normal stop, 1 runtime failure, 2 bad configuration.\n");
+	(void)program;
+}
+
+int config_load(struct config *cfg, const char *program, const char *usage, const char *about,
+		const struct config_option *opts, size_t n, int argc, char **argv, struct err *err)
+{
+	cfg->program = program;
+	cfg->opts = opts;
+	cfg->n = n;
+	cfg->values = xcalloc(n, sizeof(*cfg->values));
+
+	if (config_read_env_file(".env", err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const char *e = getenv(opts[i].env);
+		config_set(&cfg->values[i], e ? e : opts[i].def);
+	}
+
+	struct option *lopts = xcalloc(n + 3, sizeof(*lopts));
+	for (size_t i = 0; i < n; i++) {
+		lopts[i].name = opts[i].flag;
+		lopts[i].has_arg = required_argument;
+		lopts[i].val = 1000 + (int)i;
+	}
+	lopts[n].name = "help";
+	lopts[n].val = 'h';
+	lopts[n + 1].name = "version";
+	lopts[n + 1].val = 'V';
+	int rc = 0;
+	opterr = 0;
+	optind = 1;
+	for (;;) {
+		int c = getopt_long(argc, argv, ":h", lopts, NULL);
+		if (c == -1)
+			break;
+		if (c == 'h') {
+			config_print_help(stdout, program, usage, about, opts, n);
+			rc = 1;
+			goto out;
+		}
+		if (c == 'V') {
+			printf("%s %s\n", program, ORDERS_VERSION);
+			rc = 1;
+			goto out;
+		}
+		if (c >= 1000 && c < 1000 + (int)n) {
+			config_set(&cfg->values[c - 1000], optarg);
+			continue;
+		}
+		if (c == ':') {
+			rc = err_set(err, ERR_CONFIG, "option '%s' needs a value", argv[optind - 1]);
+		} else {
+			rc = err_set(err, ERR_CONFIG, "unknown option '%s'", argv[optind - 1]);
+		}
+		goto out;
+	}
+	if (optind < argc) {
+		rc = err_set(err, ERR_CONFIG, "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!cfg->values[i].str)
+			continue;
+		if (config_check_value(opts[i].env, opts[i].type, cfg->values[i].str,
+				       &cfg->values[i].num, err) < 0) {
+			rc = -1;
+			goto out;
+		}
+	}
+out:
+	free(lopts);
+	return rc;
+}
+
+void config_release(struct config *cfg)
+{
+	if (!cfg->values)
+		return;
+	for (size_t i = 0; i < cfg->n; i++)
+		free(cfg->values[i].str);
+	free(cfg->values);
+	cfg->values = NULL;
+}
+
+static const struct config_value *config_find(const struct config *cfg, const char *env)
+{
+	for (size_t i = 0; i < cfg->n; i++)
+		if (strcmp(cfg->opts[i].env, env) == 0)
+			return &cfg->values[i];
+	return NULL;
+}
+
+const char *config_str(const struct config *cfg, const char *env)
+{
+	const struct config_value *v = config_find(cfg, env);
+	return v ? v->str : NULL;
+}
+
+long long config_num(const struct config *cfg, const char *env)
+{
+	const struct config_value *v = config_find(cfg, env);
+	return v && v->str ? v->num : 0;
+}

@@ -1,0 +1,169 @@
+#include "http.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char *http_status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 412: return "Precondition Failed";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Entity";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Unknown";
+	}
+}
+
+int http_send_json(struct mg_connection *c, int status, const char *json, size_t len,
+		   const char *extra_headers)
+{
+	char head[1024];
+	int n = snprintf(head, sizeof(head),
+			 "HTTP/1.1 %d %s\r\n"
+			 "Content-Type: " HTTP_JSON_TYPE "\r\n"
+			 "Content-Length: %zu\r\n"
+			 "Cache-Control: no-store\r\n"
+			 "X-Content-Type-Options: nosniff\r\n"
+			 "%s\r\n",
+			 status, http_status_text(status), len, extra_headers ? extra_headers : "");
+	if (n < 0 || (size_t)n >= sizeof(head)) {
+		/* extra headers too long: a programming error; answer without them */
+		n = snprintf(head, sizeof(head),
+			     "HTTP/1.1 %d %s\r\nContent-Type: " HTTP_JSON_TYPE
+			     "\r\nContent-Length: %zu\r\n\r\n",
+			     status, http_status_text(status), len);
+	}
+	mg_write(c, head, (size_t)n);
+	if (len)
+		mg_write(c, json, len);
+	return status;
+}
+
+int http_send_error(struct mg_connection *c, const struct err *e, const char *extra_headers)
+{
+	struct buf b;
+	buf_init(&b, 4096);
+	int ok = buf_append_str(&b, "{\"error\":") == 0 &&
+		 buf_append_json_string(&b, e->msg) == 0 &&
+		 buf_printf(&b, ",\"code\":\"%s\"", err_code(e->kind)) == 0;
+	if (ok && e->field[0])
+		ok = buf_append_str(&b, ",\"field\":") == 0 &&
+		     buf_append_json_string(&b, e->field) == 0;
+	if (ok)
+		ok = buf_append_str(&b, "}") == 0;
+	int status = err_http_status(e->kind);
+	if (ok)
+		http_send_json(c, status, b.data, b.len, extra_headers);
+	else
+		http_send_json(c, 500, "{\"error\":\"internal error\",\"code\":\"internal_error\"}",
+			       50, NULL);
+	buf_release(&b);
+	return status;
+}
+
+int http_check_framing(struct mg_connection *c, struct err *err)
+{
+	const char *te = mg_get_header(c, "Transfer-Encoding");
+	const char *cl = mg_get_header(c, "Content-Length");
+	if (te && cl)
+		return err_set(err, ERR_BAD_REQUEST,
+			       "request has both Transfer-Encoding and Content-Length");
+	if (cl) {
+		const char *p = cl;
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			return err_set(err, ERR_BAD_REQUEST, "invalid Content-Length");
+		for (; *p; p++)
+			if (!isdigit((unsigned char)*p) && *p != ' ')
+				return err_set(err, ERR_BAD_REQUEST, "invalid Content-Length");
+	}
+	if (te && strcasecmp(te, "chunked") != 0)
+		return err_set(err, ERR_BAD_REQUEST, "unsupported Transfer-Encoding");
+	return 0;
+}
+
+int http_read_body(struct mg_connection *c, size_t cap, struct buf *out, struct err *err)
+{
+	buf_reset(out);
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	if (ri->content_length > (long long)cap)
+		return err_set(err, ERR_TOO_LARGE, "request body over %zu bytes", cap);
+	char chunk[8192];
+	for (;;) {
+		int n = mg_read(c, chunk, sizeof(chunk));
+		if (n < 0)
+			return err_set(err, ERR_BAD_REQUEST, "could not read the request body");
+		if (n == 0)
+			break;
+		if (out->len + (size_t)n > cap) {
+			/* drain nothing more: the connection is closed after the reply */
+			mg_disable_connection_keep_alive(c);
+			return err_set(err, ERR_TOO_LARGE, "request body over %zu bytes", cap);
+		}
+		if (buf_append(out, chunk, (size_t)n) < 0)
+			return err_set(err, ERR_TOO_LARGE, "request body over %zu bytes", cap);
+	}
+	return 0;
+}
+
+int http_query_param(const char *query, const char *name, char *out, size_t outlen)
+{
+	if (!query)
+		return 0;
+	size_t nlen = strlen(name);
+	int found = 0;
+	const char *p = query;
+	while (*p) {
+		const char *end = strchr(p, '&');
+		if (!end)
+			end = p + strlen(p);
+		const char *eq = memchr(p, '=', (size_t)(end - p));
+		const char *kend = eq ? eq : end;
+		if ((size_t)(kend - p) == nlen && strncmp(p, name, nlen) == 0) {
+			if (found)
+				return -1;
+			found = 1;
+			const char *v = eq ? eq + 1 : end;
+			size_t vlen = (size_t)(end - v);
+			if (vlen >= outlen * 3 + 1)
+				return -1;
+			char raw[4096];
+			if (vlen >= sizeof(raw))
+				return -1;
+			memcpy(raw, v, vlen);
+			raw[vlen] = '\0';
+			int d = mg_url_decode(raw, (int)vlen, out, (int)outlen, 1);
+			if (d < 0 || (size_t)d >= outlen - 1 + 1 || strlen(out) != (size_t)d)
+				return -1;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return found;
+}
+
+int http_is_json_request(struct mg_connection *c)
+{
+	const char *ct = mg_get_header(c, "Content-Type");
+	if (!ct)
+		return 0;
+	while (*ct == ' ')
+		ct++;
+	size_t n = strlen("application/json");
+	return strncasecmp(ct, "application/json", n) == 0 &&
+	       (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Install the Debian packages orders needs, only those missing.
+#   scripts/deps.sh [run|test|bench]   (default: test, which is the superset of run)
+set -euo pipefail
+
+profile=${1:-test}
+run_pkgs=(gcc make pkg-config libpq-dev libcivetweb-dev libjson-c-dev libedit-dev
+	postgresql postgresql-client)
+test_pkgs=(python3 python3-pytest python3-websocket python3-psycopg2 python3-selenium
+	chromium chromium-driver tmux valgrind)
+bench_pkgs=(wrk postgresql-contrib)
+
+case "$profile" in
+run) want=("${run_pkgs[@]}") ;;
+test) want=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
+bench) want=("${run_pkgs[@]}" "${bench_pkgs[@]}") ;;
+*) echo "usage: $0 [run|test|bench]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "deps: missing packages: ${missing[*]} (no apt-get here: install them by hand)" >&2
+	exit 1
+fi
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+	if ! command -v sudo >/dev/null 2>&1; then
+		echo "deps: missing packages: ${missing[*]}; run as root or install sudo" >&2
+		exit 1
+	fi
+	sudo=(sudo)
+	echo "deps: installing ${missing[*]} with sudo (you may be asked for your password)" >&2
+else
+	echo "deps: installing ${missing[*]}" >&2
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq >/dev/null
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps: installed ${missing[*]}" >&2

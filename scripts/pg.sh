@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# A private PostgreSQL cluster: loopback only, a free port, run as the
+# 'postgres' user when we are root (PostgreSQL refuses to run as root).
+#   scripts/pg.sh start [DIR]    initdb if needed, start, print the port
+#   scripts/pg.sh stop [DIR]
+#   scripts/pg.sh status [DIR]
+#   scripts/pg.sh url [DIR]      print the libpq URL of the running cluster
+# DIR defaults to ./.data/pg. The database realtime_orders is created.
+set -euo pipefail
+
+cmd=${1:-status}
+dir=${2:-${PG_DIR:-$PWD/.data/pg}}
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+
+bindir=""
+for d in /usr/lib/postgresql/*/bin; do
+	[ -x "$d/pg_ctl" ] && bindir=$d
+done
+if [ -z "$bindir" ]; then
+	echo "pg: no PostgreSQL server found under /usr/lib/postgresql (install 'postgresql')" >&2
+	exit 1
+fi
+
+as_pg() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+port_free() {
+	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+data=$dir/data
+portfile=$dir/port
+
+case "$cmd" in
+start)
+	if [ "$(id -u)" -eq 0 ]; then
+		chown postgres: "$dir"
+	fi
+	if [ ! -f "$data/PG_VERSION" ]; then
+		as_pg "$bindir/initdb" -D "$data" -U postgres --auth=trust -E UTF8 \
+			--locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || {
+			cat "$dir/initdb.log" >&2
+			exit 1
+		}
+	fi
+	if [ -f "$portfile" ] && as_pg "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+		cat "$portfile"
+		exit 0
+	fi
+	port=${PG_PORT:-}
+	if [ -z "$port" ]; then
+		port=$((55432 + RANDOM % 2000))
+		while ! port_free "$port"; do port=$((port + 1)); done
+	fi
+	as_pg "$bindir/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 start -o \
+		"-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='$dir' \
+		 -c max_connections=200 -c fsync=${PG_FSYNC:-on} -c synchronous_commit=${PG_SYNC_COMMIT:-on}" \
+		>/dev/null || {
+		tail -20 "$dir/server.log" >&2
+		exit 1
+	}
+	echo "$port" >"$portfile"
+	if ! as_pg "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc \
+		"SELECT 1 FROM pg_database WHERE datname = 'realtime_orders'" | grep -q 1; then
+		as_pg "$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres realtime_orders
+	fi
+	echo "$port"
+	;;
+stop)
+	if [ -f "$data/PG_VERSION" ]; then
+		as_pg "$bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
+	fi
+	rm -f "$portfile"
+	;;
+status)
+	if [ -f "$portfile" ] && as_pg "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+		echo "running on 127.0.0.1:$(cat "$portfile") ($data)"
+	else
+		echo "not running ($data)"
+		exit 3
+	fi
+	;;
+url)
+	[ -f "$portfile" ] || { echo "pg: not running" >&2; exit 1; }
+	echo "postgresql://postgres@127.0.0.1:$(cat "$portfile")/realtime_orders"
+	;;
+*)
+	echo "usage: $0 start|stop|status|url [DIR]" >&2
+	exit 2
+	;;
+esac
