@@ -83,12 +83,12 @@ $(CLI_BIN): $(call obj,$(CLI_SRC)) $(LIBCOMMON)
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBCOMMON)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcivetweb $(PKG_LIBS) -lm
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcivetweb $(PKG_LIBS) -lm
 
 deps:
 	$(Q)scripts/deps.sh

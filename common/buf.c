@@ -89,11 +89,21 @@ int buf_append_json_string(struct buf *b, const char *s)
 		char esc[7];
 		size_t elen = 0;
 		switch (*p) {
-		case '"': elen = 2, esc[0] = '\\', esc[1] = '"'; break;
-		case '\\': elen = 2, esc[0] = '\\', esc[1] = '\\'; break;
-		case '\n': elen = 2, esc[0] = '\\', esc[1] = 'n'; break;
-		case '\r': elen = 2, esc[0] = '\\', esc[1] = 'r'; break;
-		case '\t': elen = 2, esc[0] = '\\', esc[1] = 't'; break;
+		case '"':
+			elen = 2, esc[0] = '\\', esc[1] = '"';
+			break;
+		case '\\':
+			elen = 2, esc[0] = '\\', esc[1] = '\\';
+			break;
+		case '\n':
+			elen = 2, esc[0] = '\\', esc[1] = 'n';
+			break;
+		case '\r':
+			elen = 2, esc[0] = '\\', esc[1] = 'r';
+			break;
+		case '\t':
+			elen = 2, esc[0] = '\\', esc[1] = 't';
+			break;
 		default:
 			if (*p < 0x20) {
 				memcpy(esc, "\\u00", 4);

@@ -29,8 +29,8 @@ int config_parse_duration(const char *s, long long *ms)
 	static const struct {
 		const char *suffix;
 		long long mult;
-	} units[] = {{"", 1000},		{"ms", 1},	    {"s", 1000},
-		     {"m", 60 * 1000},		{"h", 3600 * 1000}, {"d", 86400LL * 1000}};
+	} units[] = {{"", 1000},       {"ms", 1},	   {"s", 1000},
+		     {"m", 60 * 1000}, {"h", 3600 * 1000}, {"d", 86400LL * 1000}};
 	long long v;
 	const char *rest;
 	if (parse_number(s, &v, &rest) < 0)
@@ -51,7 +51,8 @@ int config_parse_size(const char *s, long long *bytes)
 	static const struct {
 		const char *suffix;
 		long long mult;
-	} units[] = {{"", 1}, {"B", 1}, {"KiB", 1024}, {"MiB", 1024 * 1024}, {"GiB", 1024LL * 1024 * 1024}};
+	} units[] = {
+	    {"", 1}, {"B", 1}, {"KiB", 1024}, {"MiB", 1024 * 1024}, {"GiB", 1024LL * 1024 * 1024}};
 	long long v;
 	const char *rest;
 	if (parse_number(s, &v, &rest) < 0)
@@ -146,18 +147,20 @@ int config_check_value(const char *env, enum config_type type, const char *value
 		return 0;
 	case CONFIG_HOST:
 		if (!*value || strpbrk(value, " /\t"))
-			return err_set(err, ERR_CONFIG, "%s: not a host or address: '%s'", env, value);
+			return err_set(err, ERR_CONFIG, "%s: not a host or address: '%s'", env,
+				       value);
 		return 0;
 	case CONFIG_PORT:
 		if (config_parse_port(value, num) < 0)
-			return err_set(err, ERR_CONFIG, "%s: must be a port number 1..65535, got '%s'",
-				       env, value);
+			return err_set(err, ERR_CONFIG,
+				       "%s: must be a port number 1..65535, got '%s'", env, value);
 		return 0;
 	case CONFIG_COUNT: {
 		const char *rest;
 		if (parse_number(value, &v, &rest) < 0 || *rest || v < 1 || v > 1000000)
 			return err_set(err, ERR_CONFIG,
-				       "%s: must be a whole number 1..1000000, got '%s'", env, value);
+				       "%s: must be a whole number 1..1000000, got '%s'", env,
+				       value);
 		*num = v;
 		return 0;
 	}
@@ -187,12 +190,13 @@ int config_check_value(const char *env, enum config_type type, const char *value
 	case CONFIG_HTTP_URL:
 		if (!valid_url(value, http, 1))
 			return err_set(err, ERR_CONFIG,
-				       "%s: must be an http:// or https:// URL, got '%s'", env, value);
+				       "%s: must be an http:// or https:// URL, got '%s'", env,
+				       value);
 		return 0;
 	case CONFIG_WS_URL:
 		if (!valid_url(value, ws, 1))
-			return err_set(err, ERR_CONFIG, "%s: must be a ws:// or wss:// URL, got '%s'",
-				       env, value);
+			return err_set(err, ERR_CONFIG,
+				       "%s: must be a ws:// or wss:// URL, got '%s'", env, value);
 		return 0;
 	case CONFIG_DB_URL: {
 		char *msg = NULL;
@@ -223,7 +227,8 @@ int config_check_value(const char *env, enum config_type type, const char *value
 		char *save = NULL;
 		int rc = 0;
 		int count = 0;
-		for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (char *tok = strtok_r(copy, ",", &save); tok;
+		     tok = strtok_r(NULL, ",", &save)) {
 			while (*tok == ' ')
 				tok++;
 			char *end = tok + strlen(tok);
@@ -231,9 +236,10 @@ int config_check_value(const char *env, enum config_type type, const char *value
 				*--end = '\0';
 			count++;
 			if (!valid_url(tok, http, 0)) {
-				rc = err_set(err, ERR_CONFIG,
-					     "%s: each origin must be scheme://host[:port], got '%s'",
-					     env, tok);
+				rc = err_set(
+				    err, ERR_CONFIG,
+				    "%s: each origin must be scheme://host[:port], got '%s'", env,
+				    tok);
 				break;
 			}
 		}
@@ -300,18 +306,28 @@ static void config_set(struct config_value *v, const char *s)
 static const char *type_hint(enum config_type t)
 {
 	switch (t) {
-	case CONFIG_PORT: return "PORT";
-	case CONFIG_COUNT: return "N";
-	case CONFIG_DURATION: return "DURATION";
-	case CONFIG_SIZE: return "SIZE";
-	case CONFIG_LOG_LEVEL: return "LEVEL";
+	case CONFIG_PORT:
+		return "PORT";
+	case CONFIG_COUNT:
+		return "N";
+	case CONFIG_DURATION:
+		return "DURATION";
+	case CONFIG_SIZE:
+		return "SIZE";
+	case CONFIG_LOG_LEVEL:
+		return "LEVEL";
 	case CONFIG_HTTP_URL:
 	case CONFIG_WS_URL:
-	case CONFIG_DB_URL: return "URL";
-	case CONFIG_TOKEN: return "TOKEN";
-	case CONFIG_ORIGINS: return "ORIGINS";
-	case CONFIG_HOST: return "HOST";
-	default: return "VALUE";
+	case CONFIG_DB_URL:
+		return "URL";
+	case CONFIG_TOKEN:
+		return "TOKEN";
+	case CONFIG_ORIGINS:
+		return "ORIGINS";
+	case CONFIG_HOST:
+		return "HOST";
+	default:
+		return "VALUE";
 	}
 }
 
@@ -386,7 +402,8 @@ int config_load(struct config *cfg, const char *program, const char *usage, cons
 			continue;
 		}
 		if (c == ':') {
-			rc = err_set(err, ERR_CONFIG, "option '%s' needs a value", argv[optind - 1]);
+			rc =
+			    err_set(err, ERR_CONFIG, "option '%s' needs a value", argv[optind - 1]);
 		} else {
 			rc = err_set(err, ERR_CONFIG, "unknown option '%s'", argv[optind - 1]);
 		}

@@ -15,19 +15,19 @@
 #include <stdio.h>
 
 enum config_type {
-	CONFIG_STRING,    /* any text */
-	CONFIG_HOST,      /* a bind address or host name */
-	CONFIG_PORT,      /* 1..65535 */
-	CONFIG_COUNT,     /* a positive integer */
+	CONFIG_STRING,	  /* any text */
+	CONFIG_HOST,	  /* a bind address or host name */
+	CONFIG_PORT,	  /* 1..65535 */
+	CONFIG_COUNT,	  /* a positive integer */
 	CONFIG_DURATION,  /* "30s", "250ms", "24h", "7d"; bare = seconds; num = milliseconds */
-	CONFIG_SIZE,      /* "8MiB", "512KiB", "1GiB", "100B"; bare = bytes; num = bytes */
+	CONFIG_SIZE,	  /* "8MiB", "512KiB", "1GiB", "100B"; bare = bytes; num = bytes */
 	CONFIG_LOG_LEVEL, /* debug info warn error; num = enum log_level */
 	CONFIG_HTTP_URL,  /* http:// or https:// URL */
-	CONFIG_WS_URL,    /* ws:// or wss:// URL */
-	CONFIG_DB_URL,    /* a libpq URI or conninfo string (secret: never printed) */
-	CONFIG_TOKEN,     /* 16..256 of A-Z a-z 0-9 . _ ~ - (secret: never printed) */
-	CONFIG_ORIGINS,   /* comma list of scheme://host[:port] */
-	CONFIG_SECRET,    /* any text, never printed */
+	CONFIG_WS_URL,	  /* ws:// or wss:// URL */
+	CONFIG_DB_URL,	  /* a libpq URI or conninfo string (secret: never printed) */
+	CONFIG_TOKEN,	  /* 16..256 of A-Z a-z 0-9 . _ ~ - (secret: never printed) */
+	CONFIG_ORIGINS,	  /* comma list of scheme://host[:port] */
+	CONFIG_SECRET,	  /* any text, never printed */
 };
 
 struct config_option {
@@ -54,14 +54,19 @@ struct config {
 #define CONFIG_DB_OPTIONS                                                                          \
 	{"DATABASE_URL", "database-url", NULL, CONFIG_DB_URL,                                      \
 	 "libpq URI or conninfo; overrides the DB_* five"},                                        \
-		{"DB_HOST", "db-host", "localhost", CONFIG_STRING, "database host"},               \
-		{"DB_PORT", "db-port", "5432", CONFIG_PORT, "database port"},                      \
-		{"DB_NAME", "db-name", "realtime_orders", CONFIG_STRING, "database name"},         \
-		{"DB_USER", "db-user", "postgres", CONFIG_STRING, "database user"},                \
-		{"DB_PASSWORD", "db-password", NULL, CONFIG_SECRET, "database password"}
+	    {"DB_HOST", "db-host", "localhost", CONFIG_STRING, "database host"},                   \
+	    {"DB_PORT", "db-port", "5432", CONFIG_PORT, "database port"},                          \
+	    {"DB_NAME", "db-name", "realtime_orders", CONFIG_STRING, "database name"},             \
+	    {"DB_USER", "db-user", "postgres", CONFIG_STRING, "database user"},                    \
+	{                                                                                          \
+		"DB_PASSWORD", "db-password", NULL, CONFIG_SECRET, "database password"             \
+	}
 
 #define CONFIG_LOG_OPTION                                                                          \
-	{"LOG_LEVEL", "log-level", "info", CONFIG_LOG_LEVEL, "debug, info, warn or error (stderr)"}
+	{                                                                                          \
+		"LOG_LEVEL", "log-level", "info", CONFIG_LOG_LEVEL,                                \
+		    "debug, info, warn or error (stderr)"                                          \
+	}
 
 /* Load the configuration. argv is read with getopt_long; `usage` is the
  * first line of --help and `about` the paragraph under it.
@@ -69,7 +74,7 @@ struct config {
  * -1 with err set (print it and exit 2). Release with config_release(). */
 int config_load(struct config *cfg, const char *program, const char *usage, const char *about,
 		const struct config_option *opts, size_t n, int argc, char **argv, struct err *err)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 void config_release(struct config *cfg);
 
 /* Borrowed string of an option by environment name, NULL if unset. */

@@ -30,8 +30,10 @@ char *db_conninfo(const struct config *cfg)
 	const char *url = config_str(cfg, "DATABASE_URL");
 	if (url && *url)
 		return xstrdup(url);
-	static const char *const map[][2] = {{"host", "DB_HOST"}, {"port", "DB_PORT"},
-					     {"dbname", "DB_NAME"}, {"user", "DB_USER"},
+	static const char *const map[][2] = {{"host", "DB_HOST"},
+					     {"port", "DB_PORT"},
+					     {"dbname", "DB_NAME"},
+					     {"user", "DB_USER"},
 					     {"password", "DB_PASSWORD"}};
 	char out[2048];
 	size_t n = 0;
@@ -51,14 +53,13 @@ char *db_conninfo(const struct config *cfg)
 char *db_describe(PGconn *conn)
 {
 	const char *host = PQhost(conn);
-	return xasprintf("%s:%s/%s", host && *host ? host : "localhost", PQport(conn),
-			 PQdb(conn));
+	return xasprintf("%s:%s/%s", host && *host ? host : "localhost", PQport(conn), PQdb(conn));
 }
 
 PGconn *db_connect(const char *conninfo, const char *app, struct err *err)
 {
-	const char *const keys[] = {"dbname", "application_name", "options", "connect_timeout",
-				    "client_encoding", NULL};
+	const char *const keys[] = {"dbname",	       "application_name", "options",
+				    "connect_timeout", "client_encoding",  NULL};
 	const char *const vals[] = {conninfo, app, "-c TimeZone=UTC", "5", "UTF8", NULL};
 	PGconn *c = PQconnectdbParams(keys, vals, 1);
 	if (!c) {
@@ -136,7 +137,8 @@ int db_exec_simple(PGconn *conn, const char *sql, struct err *err)
 		if (nl)
 			*nl = '\0';
 		PQclear(r);
-		return err_set(err, PQstatus(conn) == CONNECTION_BAD ? ERR_UNAVAILABLE : ERR_INTERNAL,
+		return err_set(err,
+			       PQstatus(conn) == CONNECTION_BAD ? ERR_UNAVAILABLE : ERR_INTERNAL,
 			       "database: %s", msg);
 	}
 	PQclear(r);

@@ -70,6 +70,6 @@ PGresult *db_exec(struct db_conn *conn, const struct db_stmt *st, const char *co
 		  struct err *err) __attribute__((warn_unused_result));
 /* Run a fixed statement without parameters (BEGIN, LISTEN...); 0 or -1. */
 int db_exec_simple(PGconn *conn, const char *sql, struct err *err)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif

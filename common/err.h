@@ -5,27 +5,27 @@
 #ifndef ORDERS_ERR_H
 #define ORDERS_ERR_H
 
-#define ERR_MSG_MAX 256
+#define ERR_MSG_MAX   256
 #define ERR_FIELD_MAX 64
 
 enum err_kind {
 	ERR_NONE = 0,
-	ERR_INVALID_JSON,     /* 400 invalid_json */
-	ERR_INVALID_QUERY,    /* 400 invalid_query, field = parameter */
-	ERR_BAD_REQUEST,      /* 400 bad_request */
-	ERR_INVALID_ID,       /* 400 invalid_id */
-	ERR_UNAUTHORIZED,     /* 401 unauthorized */
-	ERR_FORBIDDEN,        /* 403 forbidden */
-	ERR_NOT_FOUND,        /* 404 not_found */
-	ERR_METHOD,           /* 405 method_not_allowed */
-	ERR_PRECONDITION,     /* 412 precondition_failed */
-	ERR_TOO_LARGE,        /* 413 payload_too_large */
-	ERR_MEDIA_TYPE,       /* 415 unsupported_media_type */
-	ERR_VALIDATION,       /* 422 validation_error, field = offending field */
-	ERR_UNAVAILABLE,      /* 503 database_unavailable */
-	ERR_INTERNAL,         /* 500 internal_error */
-	ERR_CONFIG,           /* start-up configuration error: exit 2 */
-	ERR_SYSTEM,           /* an OS call failed */
+	ERR_INVALID_JSON,  /* 400 invalid_json */
+	ERR_INVALID_QUERY, /* 400 invalid_query, field = parameter */
+	ERR_BAD_REQUEST,   /* 400 bad_request */
+	ERR_INVALID_ID,	   /* 400 invalid_id */
+	ERR_UNAUTHORIZED,  /* 401 unauthorized */
+	ERR_FORBIDDEN,	   /* 403 forbidden */
+	ERR_NOT_FOUND,	   /* 404 not_found */
+	ERR_METHOD,	   /* 405 method_not_allowed */
+	ERR_PRECONDITION,  /* 412 precondition_failed */
+	ERR_TOO_LARGE,	   /* 413 payload_too_large */
+	ERR_MEDIA_TYPE,	   /* 415 unsupported_media_type */
+	ERR_VALIDATION,	   /* 422 validation_error, field = offending field */
+	ERR_UNAVAILABLE,   /* 503 database_unavailable */
+	ERR_INTERNAL,	   /* 500 internal_error */
+	ERR_CONFIG,	   /* start-up configuration error: exit 2 */
+	ERR_SYSTEM,	   /* an OS call failed */
 };
 
 struct err {
@@ -36,10 +36,10 @@ struct err {
 
 /* Fill *e (if not NULL) and return -1, so `return err_set(...)` is one line. */
 int err_set(struct err *e, enum err_kind kind, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* As err_set, naming the offending field or parameter. */
 int err_set_field(struct err *e, enum err_kind kind, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 void err_clear(struct err *e);
 
 /* The HTTP status and machine code for a kind (static strings). */

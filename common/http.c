@@ -1,5 +1,7 @@
 #include "http.h"
 
+#include "xalloc.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,22 +11,38 @@
 const char *http_status_text(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 204: return "No Content";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 412: return "Precondition Failed";
-	case 413: return "Payload Too Large";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Entity";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return "Unknown";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 204:
+		return "No Content";
+	case 304:
+		return "Not Modified";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 412:
+		return "Precondition Failed";
+	case 413:
+		return "Payload Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 422:
+		return "Unprocessable Entity";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Unknown";
 	}
 }
 
@@ -47,9 +65,18 @@ int http_send_json(struct mg_connection *c, int status, const char *json, size_t
 			     "\r\nContent-Length: %zu\r\n\r\n",
 			     status, http_status_text(status), len);
 	}
-	mg_write(c, head, (size_t)n);
-	if (len)
+	/* One write per response: headers and body in separate segments would
+	 * meet Nagle's algorithm and the peer's delayed ACK (40 ms stalls). */
+	if (len <= 64 * 1024) {
+		char *one = xmalloc((size_t)n + len);
+		memcpy(one, head, (size_t)n);
+		memcpy(one + n, json, len);
+		mg_write(c, one, (size_t)n + len);
+		free(one);
+	} else {
+		mg_write(c, head, (size_t)n);
 		mg_write(c, json, len);
+	}
 	return status;
 }
 

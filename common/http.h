@@ -26,12 +26,12 @@ int http_send_error(struct mg_connection *c, const struct err *e, const char *ex
 /* Refuse request smuggling: both Transfer-Encoding and Content-Length,
  * or a Content-Length that is not a plain number. 0 or -1 with err. */
 int http_check_framing(struct mg_connection *c, struct err *err)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Read the request body into out (reset first), at most cap bytes; larger
  * bodies fail with ERR_TOO_LARGE before anything is stored. */
 int http_read_body(struct mg_connection *c, size_t cap, struct buf *out, struct err *err)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Look up a query parameter (URL-decoded) into out. Returns 1 if present,
  * 0 if absent, -1 if present but longer than outlen-1 or repeated. */

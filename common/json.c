@@ -60,7 +60,7 @@ struct json_object *json_parse_object(const char *text, size_t len, struct err *
 char *json_dup_string(struct json_object *obj)
 {
 	return xstrdup(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-								  JSON_C_TO_STRING_NOSLASHESCAPE));
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 int json_valid_utf8(const char *str, size_t len)

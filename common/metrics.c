@@ -8,7 +8,7 @@
 #include <string.h>
 
 const double metrics_bucket_bounds[METRICS_BUCKETS] = {
-	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 };
 
 void metrics_hist_observe(struct metrics_hist *h, double seconds)
@@ -123,10 +123,11 @@ int metrics_http_render(struct metrics_http *m, struct buf *out)
 {
 	int rc = 0;
 	pthread_mutex_lock(&m->lock);
-	rc |= buf_printf(out,
-			 "# HELP %s_http_requests_total HTTP requests by route, method and status.\n"
-			 "# TYPE %s_http_requests_total counter\n",
-			 m->prefix, m->prefix);
+	rc |=
+	    buf_printf(out,
+		       "# HELP %s_http_requests_total HTTP requests by route, method and status.\n"
+		       "# TYPE %s_http_requests_total counter\n",
+		       m->prefix, m->prefix);
 	for (int i = 0; i < m->nseries && rc == 0; i++) {
 		struct series *s = &m->series[i];
 		rc |= buf_printf(out,

@@ -32,6 +32,6 @@ void metrics_http_free(struct metrics_http *m);
 void metrics_http_observe(struct metrics_http *m, const char *route, const char *method, int status,
 			  double seconds);
 int metrics_http_render(struct metrics_http *m, struct buf *out)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif

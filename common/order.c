@@ -7,7 +7,7 @@
 #include <string.h>
 
 static const char *const status_names[ORDER_STATUS_COUNT] = {
-	"pending", "processing", "shipped", "delivered", "cancelled",
+    "pending", "processing", "shipped", "delivered", "cancelled",
 };
 
 const char *order_status_name(enum order_status s)
@@ -77,8 +77,9 @@ int order_fields_from_json(struct json_object *body, enum order_body_kind kind,
 			return err_set_field(err, ERR_VALIDATION, key, "%s: unknown field", key);
 		}
 		if (!json_object_is_type(val, json_type_string))
-			return err_set_field(err, ERR_VALIDATION, key, "%s: must be a string, got %s",
-					     key, json_type_to_name(json_object_get_type(val)));
+			return err_set_field(err, ERR_VALIDATION, key,
+					     "%s: must be a string, got %s", key,
+					     json_type_to_name(json_object_get_type(val)));
 		const char *s = json_object_get_string(val);
 		size_t len = (size_t)json_object_get_string_len(val);
 		if (slot == &out->status) {

@@ -17,7 +17,7 @@ enum order_status {
 };
 
 #define ORDER_STATUS_LIST "pending, processing, shipped, delivered, cancelled"
-#define ORDER_NAME_MAX 200 /* characters */
+#define ORDER_NAME_MAX	  200 /* characters */
 
 /* Static name of a status. */
 const char *order_status_name(enum order_status s);
@@ -40,15 +40,15 @@ enum order_body_kind { ORDER_BODY_CREATE, ORDER_BODY_UPDATE };
  * field. Returns 0 or -1. */
 int order_fields_from_json(struct json_object *body, enum order_body_kind kind,
 			   struct order_fields *out, struct err *err)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Validate one field value given as text (the CLI's `status=shipped`). */
 int order_check_field(const char *field, const char *value, struct err *err)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Parse a positive 64-bit id written in decimal digits only. Returns 0, or
  * -1 with ERR_INVALID_ID ("cannot parse order id 'abc'"). */
 int order_parse_id(const char *s, long long *id, struct err *err)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif

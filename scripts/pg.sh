@@ -41,6 +41,10 @@ case "$cmd" in
 start)
 	if [ "$(id -u)" -eq 0 ]; then
 		chown postgres: "$dir"
+		if ! runuser -u postgres -- test -x "$dir"; then
+			echo "pg: the postgres user cannot reach $dir (a parent folder is private)" >&2
+			exit 1
+		fi
 	fi
 	if [ ! -f "$data/PG_VERSION" ]; then
 		as_pg "$bindir/initdb" -D "$data" -U postgres --auth=trust -E UTF8 \

@@ -1,0 +1,166 @@
+#include "server.h"
+
+#include "http.h"
+#include "log.h"
+#include "static_files.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+enum route_id { R_ORDERS, R_ORDER, R_CHANGES, R_HEALTH, R_METRICS, R_CONFIG };
+
+static const struct route_def routes[] = {
+    {"/api/orders", ROUTE_GET | ROUTE_POST, R_ORDERS},
+    {"/api/orders/:id", ROUTE_GET | ROUTE_PUT | ROUTE_PATCH | ROUTE_DELETE, R_ORDER},
+    {"/api/changes", ROUTE_GET, R_CHANGES},
+    {"/api/config", ROUTE_GET, R_CONFIG},
+    {"/health", ROUTE_GET, R_HEALTH},
+    {"/metrics", ROUTE_GET, R_METRICS},
+};
+
+static api_handler handler_for(enum route_id id, unsigned method)
+{
+	switch (id) {
+	case R_ORDERS:
+		return method == ROUTE_GET ? api_orders_list : api_orders_create;
+	case R_ORDER:
+		return method == ROUTE_GET	? api_orders_get
+		       : method == ROUTE_DELETE ? api_orders_delete
+						: api_orders_update;
+	case R_CHANGES:
+		return api_changes_list;
+	case R_CONFIG:
+		return api_config;
+	case R_HEALTH:
+		return api_health;
+	case R_METRICS:
+		return api_metrics;
+	}
+	return NULL;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Every request comes here first (civetweb's begin_request). Returns the
+ * status sent; civetweb then does nothing more with the request. */
+static int dispatch(struct mg_connection *c)
+{
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	struct api *api = ri->user_data;
+	const char *path = ri->local_uri_raw ? ri->local_uri_raw : "";
+	const char *route_label = "unmatched";
+	char allow_header[96] = "";
+	struct err err;
+	err_clear(&err);
+	int status = -1;
+
+	if (http_check_framing(c, &err) < 0) {
+		mg_disable_connection_keep_alive(c);
+		goto done;
+	}
+	if (ri->content_length > 64 * 1024)
+		mg_disable_connection_keep_alive(c);
+
+	struct route_match m;
+	switch (
+	    route_match(routes, sizeof(routes) / sizeof(routes[0]), ri->request_method, path, &m)) {
+	case ROUTE_FOUND:
+		route_label = m.def->pattern;
+		status = handler_for((enum route_id)m.def->id,
+				     route_method_bit(ri->request_method))(c, api, &m, &err);
+		break;
+	case ROUTE_BAD_METHOD:
+		route_label = "method_not_allowed";
+		snprintf(allow_header, sizeof(allow_header), "Allow: %s\r\n", m.allow);
+		err_set(&err, ERR_METHOD, "method %s not allowed on %s (allowed: %s)",
+			ri->request_method, path, m.allow);
+		break;
+	case ROUTE_NOT_FOUND:
+		if (strncmp(path, "/api/", 5) != 0 && strcmp(path, "/api") != 0) {
+			int head = strcmp(ri->request_method, "HEAD") == 0;
+			if (head || strcmp(ri->request_method, "GET") == 0) {
+				status = static_files_serve(api->www, c, path, head);
+				if (status) {
+					route_label = "static";
+					break;
+				}
+			}
+		}
+		status = -1;
+		err_set(&err, ERR_NOT_FOUND, "no such resource: %s %s", ri->request_method, path);
+		break;
+	}
+done:
+	if (status < 0)
+		status = http_send_error(c, &err, allow_header[0] ? allow_header : NULL);
+	double secs = seconds_since(&t0);
+	metrics_http_observe(api->metrics, route_label, ri->request_method, status, secs);
+	if (status >= 500)
+		log_warn("%s %s -> %d %s", ri->request_method, path, status, err.msg);
+	else
+		log_debug("%s %s -> %d (%.2f ms)", ri->request_method, path, status, secs * 1e3);
+	return status;
+}
+
+static int log_civetweb(const struct mg_connection *c, const char *message)
+{
+	(void)c;
+	log_warn("civetweb: %s", message);
+	return 1;
+}
+
+struct mg_context *server_start(struct api *api, const struct server_options *opt, struct err *err)
+{
+	char ports[300], threads[16];
+	if (strchr(opt->host, ':'))
+		snprintf(ports, sizeof(ports), "[%s]:%d", opt->host, opt->port);
+	else
+		snprintf(ports, sizeof(ports), "%s:%d", opt->host, opt->port);
+	snprintf(threads, sizeof(threads), "%d", opt->threads);
+	const char *options[] = {
+	    "listening_ports",
+	    ports,
+	    "num_threads",
+	    threads,
+	    "enable_keep_alive",
+	    "yes",
+	    "keep_alive_timeout_ms",
+	    "30000",
+	    "request_timeout_ms",
+	    "10000",
+	    "listen_backlog",
+	    "1024",
+	    "decode_url",
+	    "no",
+	    NULL,
+	};
+	struct mg_callbacks cb;
+	memset(&cb, 0, sizeof(cb));
+	cb.begin_request = dispatch;
+	cb.log_message = log_civetweb;
+	struct mg_init_data init = {
+	    .callbacks = &cb, .user_data = api, .configuration_options = options};
+	char etext[256] = "";
+	unsigned code = 0;
+	struct mg_error_data edata = {
+	    .code = &code, .text = etext, .text_buffer_size = sizeof(etext)};
+	struct mg_context *ctx = mg_start2(&init, &edata);
+	if (!ctx)
+		err_set(err, ERR_SYSTEM, "cannot listen on %s: %s", ports,
+			etext[0] ? etext : "civetweb failed to start");
+	return ctx;
+}
+
+void server_stop(struct mg_context *ctx)
+{
+	if (ctx)
+		mg_stop(ctx);
+}
