@@ -9,6 +9,7 @@
 #include "route.h"
 
 #include <civetweb.h>
+#include <stdatomic.h>
 
 struct static_files;
 
@@ -19,6 +20,8 @@ struct api {
 	const char *relay_health_host; /* where /health asks the relay */
 	int relay_port;
 	const char *relay_public_url; /* NULL: the page derives it */
+	atomic_int inflight;	      /* requests inside the dispatcher */
+	atomic_int draining;	      /* set at shutdown: new requests get 503 */
 };
 
 /* A route handler: sends a response and returns its HTTP status, or returns

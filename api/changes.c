@@ -21,6 +21,11 @@ enum { ST_OLDEST = 20, ST_CHANGES };
 static const struct db_stmt st_oldest = {
     ST_OLDEST, "changes_oldest_open",
     "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_prepared_xacts) THEN '-infinity'::timestamptz "
+    /* without the right to see other sessions, only an idle database proves a gap final */
+    "WHEN NOT (pg_has_role('pg_read_all_stats', 'MEMBER') OR "
+    "  (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)) THEN "
+    "  CASE WHEN NOT EXISTS (SELECT pg_snapshot_xip(pg_current_snapshot())) "
+    "  THEN clock_timestamp() ELSE '-infinity' END "
     "ELSE least(clock_timestamp(), min(xact_start) FILTER (WHERE backend_xid IS NOT NULL "
     "AND pid <> pg_backend_pid())) END FROM pg_stat_activity",
     0, 1};

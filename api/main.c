@@ -124,7 +124,8 @@ int main(int argc, char **argv)
 		 config_num(&cfg, "DB_POOL_SIZE"));
 	while (!stop_requested)
 		pause();
-	log_info("stopping");
+	log_info("stopping: finishing requests in flight");
+	server_drain(&api, 10000);
 	server_stop(ctx);
 	exit_code = 0;
 out_lib:

@@ -21,7 +21,8 @@
 #define ORDER_ETAG "'\"' || (extract(epoch FROM updated_at) * 1000000)::bigint || '\"'"
 /* $n matches when the If-Match list names the current ETag (or is "*"). */
 #define IF_MATCH(n)                                                                                \
-	"($" #n "::text IS NULL OR $" #n " = '*' OR strpos($" #n ", " ORDER_ETAG ") > 0)"
+	"($" #n "::text IS NULL OR btrim($" #n ") = '*' OR " ORDER_ETAG                            \
+	" = ANY (string_to_array(regexp_replace($" #n ", '\\s', '', 'g'), ',')))"
 
 enum {
 	ST_GET = 1,

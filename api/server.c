@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 enum route_id { R_ORDERS, R_ORDER, R_CHANGES, R_HEALTH, R_METRICS, R_CONFIG };
 
@@ -62,6 +63,12 @@ static int dispatch(struct mg_connection *c)
 	err_clear(&err);
 	int status = -1;
 
+	atomic_fetch_add(&api->inflight, 1);
+	if (atomic_load(&api->draining)) {
+		mg_disable_connection_keep_alive(c);
+		err_set(&err, ERR_SHUTTING_DOWN, "the server is shutting down; retry shortly");
+		goto done;
+	}
 	if (http_check_framing(c, &err) < 0) {
 		mg_disable_connection_keep_alive(c);
 		goto done;
@@ -107,7 +114,24 @@ done:
 		log_warn("%s %s -> %d %s", ri->request_method, path, status, err.msg);
 	else
 		log_debug("%s %s -> %d (%.2f ms)", ri->request_method, path, status, secs * 1e3);
+	atomic_fetch_sub(&api->inflight, 1);
 	return status;
+}
+
+/* Errors civetweb answers by itself (a request line it cannot parse, a bad
+ * Content-Length) get the contract's JSON shape too. */
+static int civetweb_error(struct mg_connection *c, int status, const char *errmsg)
+{
+	(void)errmsg; /* may echo raw request bytes */
+	char body[160];
+	int n = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"code\":\"%s\"}",
+			 http_status_text(status),
+			 status == 413	 ? "payload_too_large"
+			 : status >= 500 ? "internal_error"
+					 : "bad_request");
+	mg_disable_connection_keep_alive(c);
+	http_send_json(c, status, body, (size_t)n, "Connection: close\r\n");
+	return 0;
 }
 
 static int log_civetweb(const struct mg_connection *c, const char *message)
@@ -146,6 +170,7 @@ struct mg_context *server_start(struct api *api, const struct server_options *op
 	memset(&cb, 0, sizeof(cb));
 	cb.begin_request = dispatch;
 	cb.log_message = log_civetweb;
+	cb.http_error = civetweb_error;
 	struct mg_init_data init = {
 	    .callbacks = &cb, .user_data = api, .configuration_options = options};
 	char etext[256] = "";
@@ -157,6 +182,13 @@ struct mg_context *server_start(struct api *api, const struct server_options *op
 		err_set(err, ERR_SYSTEM, "cannot listen on %s: %s", ports,
 			etext[0] ? etext : "civetweb failed to start");
 	return ctx;
+}
+
+void server_drain(struct api *api, int timeout_ms)
+{
+	atomic_store(&api->draining, 1);
+	for (int waited = 0; atomic_load(&api->inflight) > 0 && waited < timeout_ms; waited += 10)
+		usleep(10 * 1000);
 }
 
 void server_stop(struct mg_context *ctx)

@@ -13,7 +13,10 @@ struct server_options {
 
 /* Start listening; NULL with err (e.g. the port is taken). */
 struct mg_context *server_start(struct api *api, const struct server_options *opt, struct err *err);
-/* Stop accepting, finish in-flight requests, free civetweb. */
+/* Refuse new requests (503, Connection: close) and wait up to timeout_ms
+ * for those in flight to finish, so none loses its response. */
+void server_drain(struct api *api, int timeout_ms);
+/* Stop civetweb and free it. */
 void server_stop(struct mg_context *ctx);
 
 #endif

@@ -78,6 +78,33 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 	return 0;
 }
 
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
+static size_t utf8_seq_len(const unsigned char *p)
+{
+	unsigned c = p[0];
+	size_t n;
+	unsigned cp;
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xE0) == 0xC0)
+		n = 2, cp = c & 0x1F;
+	else if ((c & 0xF0) == 0xE0)
+		n = 3, cp = c & 0x0F;
+	else if ((c & 0xF8) == 0xF0)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	for (size_t k = 1; k < n; k++) {
+		if ((p[k] & 0xC0) != 0x80) /* also stops at the NUL terminator */
+			return 0;
+		cp = (cp << 6) | (p[k] & 0x3F);
+	}
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n;
+}
+
 int buf_append_json_string(struct buf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -85,9 +112,9 @@ int buf_append_json_string(struct buf *b, const char *s)
 		return -1;
 	const unsigned char *p = (const unsigned char *)s;
 	const unsigned char *run = p;
-	for (; *p; p++) {
+	while (*p) {
 		char esc[7];
-		size_t elen = 0;
+		size_t elen = 0, skip = 1;
 		switch (*p) {
 		case '"':
 			elen = 2, esc[0] = '\\', esc[1] = '"';
@@ -110,13 +137,25 @@ int buf_append_json_string(struct buf *b, const char *s)
 				esc[4] = hex[*p >> 4];
 				esc[5] = hex[*p & 15];
 				elen = 6;
+			} else if (*p >= 0x80) {
+				skip = utf8_seq_len(p);
+				if (!skip) {
+					/* not UTF-8: the replacement character keeps the JSON valid
+					 */
+					memcpy(esc, "\\ufffd", 6);
+					elen = 6;
+					skip = 1;
+				}
 			}
 		}
-		if (!elen)
+		if (!elen) {
+			p += skip;
 			continue;
+		}
 		if (buf_append(b, run, (size_t)(p - run)) < 0 || buf_append(b, esc, elen) < 0)
 			return -1;
-		run = p + 1;
+		p += skip;
+		run = p;
 	}
 	if (buf_append(b, run, (size_t)(p - run)) < 0)
 		return -1;

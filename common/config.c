@@ -203,10 +203,12 @@ int config_check_value(const char *env, enum config_type type, const char *value
 		PQconninfoOption *o = PQconninfoParse(value, &msg);
 		if (!o) {
 			if (msg) {
-				/* libpq's message may quote the value; keep only its gist */
-				char *nl = strchr(msg, '\n');
-				if (nl)
-					*nl = '\0';
+				/* libpq's message quotes the value, which may hold a
+				 * password: keep only the words before the first quote */
+				msg[strcspn(msg, "\n\"'")] = '\0';
+				size_t n = strlen(msg);
+				while (n && (msg[n - 1] == ' ' || msg[n - 1] == ':'))
+					msg[--n] = '\0';
 			}
 			err_set(err, ERR_CONFIG, "%s: not a valid libpq URI or conninfo (%s)", env,
 				msg ? msg : "unparsable");
@@ -284,10 +286,24 @@ int config_read_env_file(const char *path, struct err *err)
 		end = val + strlen(val);
 		while (end > val && isspace((unsigned char)end[-1]))
 			*--end = '\0';
-		size_t vlen = strlen(val);
-		if (vlen >= 2 && (val[0] == '"' || val[0] == '\'') && val[vlen - 1] == val[0]) {
-			val[vlen - 1] = '\0';
-			val++;
+		if (val[0] == '"' || val[0] == '\'') {
+			/* quoted: the text between the quotes, whatever follows */
+			char *close = strchr(val + 1, val[0]);
+			if (close) {
+				*close = '\0';
+				val++;
+			}
+		} else {
+			/* unquoted: " #" starts a comment */
+			for (char *h = strchr(val, '#'); h; h = strchr(h + 1, '#')) {
+				if (h > val && (h[-1] == ' ' || h[-1] == '\t')) {
+					*h = '\0';
+					break;
+				}
+			}
+			end = val + strlen(val);
+			while (end > val && isspace((unsigned char)end[-1]))
+				*--end = '\0';
 		}
 		if (!*key)
 			continue;

@@ -99,30 +99,30 @@ PGconn *db_connect_retry(const char *conninfo, const char *app, volatile int *st
 
 int db_check_schema(PGconn *conn, struct err *err)
 {
+	/* Two statements: a query naming a missing table fails at parse time. */
+	static const char *const steps[] = {
+	    "SELECT to_regclass('schema_migrations') IS NOT NULL",
+	    "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version >= $1)",
+	};
 	const char *params[] = {DB_SCHEMA_VERSION};
-	PGresult *r = PQexecParams(conn,
-				   "SELECT to_regclass('schema_migrations') IS NOT NULL AND "
-				   "EXISTS (SELECT 1 FROM schema_migrations WHERE version >= $1)",
-				   1, NULL, params, NULL, NULL, 0);
-	int ok = 0;
-	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-		ok = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-	else if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		/* to_regclass hides a missing table; a failure here is the server's */
-		char msg[200];
-		snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
-		char *nl = strchr(msg, '\n');
-		if (nl)
-			*nl = '\0';
+	for (int i = 0; i < 2; i++) {
+		PGresult *r =
+		    PQexecParams(conn, steps[i], i, NULL, i ? params : NULL, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			char msg[200];
+			snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
+			msg[strcspn(msg, "\n")] = '\0';
+			PQclear(r);
+			return err_set(err, ERR_UNAVAILABLE, "cannot check the schema: %s", msg);
+		}
+		int ok = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 		PQclear(r);
-		return err_set(err, ERR_UNAVAILABLE, "cannot check the schema: %s", msg);
+		if (!ok)
+			return err_set(err, ERR_CONFIG,
+				       "database has no orders schema (migration %s missing): run "
+				       "'make setup-db'",
+				       DB_SCHEMA_VERSION);
 	}
-	PQclear(r);
-	if (!ok)
-		return err_set(err, ERR_CONFIG,
-			       "database has no orders schema (migration %s missing): run 'make "
-			       "setup-db'",
-			       DB_SCHEMA_VERSION);
 	return 0;
 }
 
@@ -151,6 +151,7 @@ struct db_conn {
 	PGconn *pg;
 	unsigned char prepared[DB_MAX_STMTS];
 	struct timespec last_attempt;
+	unsigned epoch; /* pool epoch when opened */
 	struct db_conn *next_free;
 	struct db_pool *pool;
 };
@@ -164,6 +165,7 @@ struct db_pool {
 	struct db_conn *conns;
 	struct db_conn *free_list;
 	int healthy;
+	unsigned epoch; /* bumped when a connection is found broken */
 };
 
 struct db_pool *db_pool_new(const char *conninfo, const char *app, int size)
@@ -209,6 +211,10 @@ static long ms_since(const struct timespec *t)
 static void pool_set_health(struct db_pool *p, int healthy)
 {
 	pthread_mutex_lock(&p->lock);
+	/* one broken connection means the server went away: every connection
+	 * opened before now is suspect and is reopened at its next checkout */
+	if (!healthy)
+		p->epoch++;
 	if (p->healthy != healthy) {
 		if (healthy)
 			log_info("database reachable again");
@@ -222,7 +228,14 @@ static void pool_set_health(struct db_pool *p, int healthy)
 /* Open (or reopen) the connection of a slot; 0 or -1 with err. */
 static int conn_open(struct db_conn *c, struct err *err)
 {
-	if (c->pg && PQstatus(c->pg) == CONNECTION_OK)
+	/* A connection the server closed while it sat in the pool (a restart)
+	 * shows up here as end-of-file: reopen it before use, not after a
+	 * failed statement. */
+	pthread_mutex_lock(&c->pool->lock);
+	unsigned epoch = c->pool->epoch;
+	pthread_mutex_unlock(&c->pool->lock);
+	if (c->pg && c->epoch == epoch && PQstatus(c->pg) == CONNECTION_OK &&
+	    PQconsumeInput(c->pg) && PQstatus(c->pg) == CONNECTION_OK)
 		return 0;
 	if (c->pg) {
 		PQfinish(c->pg);
@@ -234,6 +247,7 @@ static int conn_open(struct db_conn *c, struct err *err)
 	    ms_since(&c->last_attempt) < 200)
 		return err_set(err, ERR_UNAVAILABLE, "database unavailable");
 	clock_gettime(CLOCK_MONOTONIC, &c->last_attempt);
+	c->epoch = epoch;
 	c->pg = db_connect(c->pool->conninfo, c->pool->app, err);
 	pool_set_health(c->pool, c->pg != NULL);
 	return c->pg ? 0 : -1;

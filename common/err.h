@@ -23,6 +23,7 @@ enum err_kind {
 	ERR_MEDIA_TYPE,	   /* 415 unsupported_media_type */
 	ERR_VALIDATION,	   /* 422 validation_error, field = offending field */
 	ERR_UNAVAILABLE,   /* 503 database_unavailable */
+	ERR_SHUTTING_DOWN, /* 503 shutting_down */
 	ERR_INTERNAL,	   /* 500 internal_error */
 	ERR_CONFIG,	   /* start-up configuration error: exit 2 */
 	ERR_SYSTEM,	   /* an OS call failed */

@@ -106,6 +106,14 @@ int http_check_framing(struct mg_connection *c, struct err *err)
 {
 	const char *te = mg_get_header(c, "Transfer-Encoding");
 	const char *cl = mg_get_header(c, "Content-Length");
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	int lengths = 0, encodings = 0;
+	for (int i = 0; i < ri->num_headers; i++) {
+		lengths += strcasecmp(ri->http_headers[i].name, "Content-Length") == 0;
+		encodings += strcasecmp(ri->http_headers[i].name, "Transfer-Encoding") == 0;
+	}
+	if (lengths > 1 || encodings > 1)
+		return err_set(err, ERR_BAD_REQUEST, "request repeats a framing header");
 	if (te && cl)
 		return err_set(err, ERR_BAD_REQUEST,
 			       "request has both Transfer-Encoding and Content-Length");

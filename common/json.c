@@ -4,12 +4,181 @@
 
 #include <string.h>
 
+/* A strict RFC 8259 syntax check run before json-c, which accepts NaN,
+ * Infinity, single quotes and comments even in its strict mode. */
+struct scan {
+	const char *s;
+	size_t len, pos;
+	const char *why;
+};
+
+static void skip_ws(struct scan *sc)
+{
+	while (sc->pos < sc->len && strchr(" \t\r\n", sc->s[sc->pos]) && sc->s[sc->pos])
+		sc->pos++;
+}
+
+static int scan_fail(struct scan *sc, const char *why)
+{
+	sc->why = why;
+	return -1;
+}
+
+static int scan_literal(struct scan *sc, const char *word)
+{
+	size_t n = strlen(word);
+	if (sc->len - sc->pos < n || memcmp(sc->s + sc->pos, word, n) != 0)
+		return scan_fail(sc, "unexpected character");
+	sc->pos += n;
+	return 0;
+}
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int scan_number(struct scan *sc)
+{
+	const char *s = sc->s;
+	if (sc->pos < sc->len && s[sc->pos] == '-')
+		sc->pos++;
+	if (sc->pos >= sc->len || !is_digit(s[sc->pos]))
+		return scan_fail(sc, "invalid number");
+	if (s[sc->pos] == '0') {
+		sc->pos++;
+	} else {
+		while (sc->pos < sc->len && is_digit(s[sc->pos]))
+			sc->pos++;
+	}
+	if (sc->pos < sc->len && s[sc->pos] == '.') {
+		sc->pos++;
+		if (sc->pos >= sc->len || !is_digit(s[sc->pos]))
+			return scan_fail(sc, "invalid number");
+		while (sc->pos < sc->len && is_digit(s[sc->pos]))
+			sc->pos++;
+	}
+	if (sc->pos < sc->len && (s[sc->pos] == 'e' || s[sc->pos] == 'E')) {
+		sc->pos++;
+		if (sc->pos < sc->len && (s[sc->pos] == '+' || s[sc->pos] == '-'))
+			sc->pos++;
+		if (sc->pos >= sc->len || !is_digit(s[sc->pos]))
+			return scan_fail(sc, "invalid number");
+		while (sc->pos < sc->len && is_digit(s[sc->pos]))
+			sc->pos++;
+	}
+	return 0;
+}
+
+static int scan_string(struct scan *sc)
+{
+	sc->pos++; /* opening quote */
+	while (sc->pos < sc->len) {
+		unsigned char c = (unsigned char)sc->s[sc->pos++];
+		if (c == '"')
+			return 0;
+		if (c < 0x20)
+			return scan_fail(sc, "control character in a string");
+		if (c != '\\')
+			continue;
+		if (sc->pos >= sc->len)
+			break;
+		c = (unsigned char)sc->s[sc->pos++];
+		if (c == 'u') {
+			for (int i = 0; i < 4; i++, sc->pos++)
+				if (sc->pos >= sc->len ||
+				    !strchr("0123456789abcdefABCDEF", sc->s[sc->pos]) ||
+				    !sc->s[sc->pos])
+					return scan_fail(sc, "invalid \\u escape");
+		} else if (!strchr("\"\\/bfnrt", c) || !c) {
+			return scan_fail(sc, "invalid escape");
+		}
+	}
+	return scan_fail(sc, "unterminated string");
+}
+
+static int scan_value(struct scan *sc, int depth)
+{
+	skip_ws(sc);
+	if (sc->pos >= sc->len)
+		return scan_fail(sc, "unexpected end of input");
+	char c = sc->s[sc->pos];
+	if (c == '{' || c == '[') {
+		char close = c == '{' ? '}' : ']';
+		if (depth >= JSON_MAX_DEPTH)
+			return scan_fail(sc, "nested too deeply");
+		sc->pos++;
+		skip_ws(sc);
+		if (sc->pos < sc->len && sc->s[sc->pos] == close) {
+			sc->pos++;
+			return 0;
+		}
+		for (;;) {
+			if (c == '{') {
+				skip_ws(sc);
+				if (sc->pos >= sc->len || sc->s[sc->pos] != '"')
+					return scan_fail(sc, "expected a string key");
+				if (scan_string(sc) < 0)
+					return -1;
+				skip_ws(sc);
+				if (sc->pos >= sc->len || sc->s[sc->pos] != ':')
+					return scan_fail(sc, "expected ':'");
+				sc->pos++;
+			}
+			if (scan_value(sc, depth + 1) < 0)
+				return -1;
+			skip_ws(sc);
+			if (sc->pos < sc->len && sc->s[sc->pos] == ',') {
+				sc->pos++;
+				continue;
+			}
+			if (sc->pos < sc->len && sc->s[sc->pos] == close) {
+				sc->pos++;
+				return 0;
+			}
+			return scan_fail(sc,
+					 c == '{' ? "expected ',' or '}'" : "expected ',' or ']'");
+		}
+	}
+	if (c == '"')
+		return scan_string(sc);
+	if (c == '-' || is_digit(c))
+		return scan_number(sc);
+	if (c == 't')
+		return scan_literal(sc, "true");
+	if (c == 'f')
+		return scan_literal(sc, "false");
+	if (c == 'n')
+		return scan_literal(sc, "null");
+	return scan_fail(sc, "unexpected character");
+}
+
+static int json_check_syntax(const char *text, size_t len, struct err *err)
+{
+	struct scan sc = {text, len, 0, NULL};
+	if (scan_value(&sc, 0) == 0) {
+		skip_ws(&sc);
+		if (sc.pos == len)
+			return 0;
+		sc.why = "unexpected data after the value";
+	}
+	if (sc.pos >= len && strcmp(sc.why, "unexpected data after the value") != 0)
+		return err_set(err, ERR_INVALID_JSON, "malformed JSON: %s", sc.why);
+	return err_set(err, ERR_INVALID_JSON, "malformed JSON at byte %zu: %s", sc.pos, sc.why);
+}
+
 struct json_object *json_parse(const char *text, size_t len, struct err *err)
 {
 	if (len > (size_t)INT32_MAX) {
 		err_set(err, ERR_INVALID_JSON, "body is too large to parse");
 		return NULL;
 	}
+	if (!json_valid_utf8(text, len)) {
+		err_set(err, ERR_INVALID_JSON, "malformed JSON: not valid UTF-8 text");
+		return NULL;
+	}
+	if (json_check_syntax(text, len, err) < 0)
+		return NULL;
 	struct json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH);
 	if (!tok) {
 		err_set(err, ERR_INTERNAL, "out of memory");
@@ -19,6 +188,11 @@ struct json_object *json_parse(const char *text, size_t len, struct err *err)
 	struct json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
 	size_t used = json_tokener_get_parse_end(tok);
+	if (jerr == json_tokener_continue && !obj) {
+		/* a bare number may go on: the end of input ends it */
+		obj = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+	}
 	if (jerr == json_tokener_continue) {
 		err_set(err, ERR_INVALID_JSON, "malformed JSON: unexpected end of input");
 		goto fail;

@@ -57,18 +57,29 @@ start)
 		cat "$portfile"
 		exit 0
 	fi
-	port=${PG_PORT:-}
-	if [ -z "$port" ]; then
-		port=$((55432 + RANDOM % 2000))
-		while ! port_free "$port"; do port=$((port + 1)); done
-	fi
-	as_pg "$bindir/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 start -o \
-		"-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='$dir' \
-		 -c max_connections=200 -c fsync=${PG_FSYNC:-on} -c synchronous_commit=${PG_SYNC_COMMIT:-on}" \
-		>/dev/null || {
+	# Ports below Linux's ephemeral range (32768-60999), so an outgoing
+	# connection cannot hold the one we pick; retry on a bind failure anyway.
+	started=0
+	for attempt in 1 2 3 4 5; do
+		port=${PG_PORT:-}
+		if [ -z "$port" ]; then
+			port=$((20000 + RANDOM % 12000))
+			while ! port_free "$port"; do port=$((port + 1)); done
+		fi
+		if as_pg "$bindir/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 start -o \
+			"-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='$dir' \
+			 -c max_connections=300 -c fsync=${PG_FSYNC:-on} \
+			 -c synchronous_commit=${PG_SYNC_COMMIT:-on}" >/dev/null; then
+			started=1
+			break
+		fi
+		[ -n "${PG_PORT:-}" ] && [ "$attempt" -ge 3 ] && break
+		sleep 0.5
+	done
+	if [ $started -eq 0 ]; then
 		tail -20 "$dir/server.log" >&2
 		exit 1
-	}
+	fi
 	echo "$port" >"$portfile"
 	if ! as_pg "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc \
 		"SELECT 1 FROM pg_database WHERE datname = 'realtime_orders'" | grep -q 1; then

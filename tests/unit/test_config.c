@@ -1,0 +1,469 @@
+/* config: durations, sizes, ports, log levels, URLs, tokens, .env parsing
+ * and the flag > environment > .env > default precedence of config_load. */
+#include "config.h"
+
+#include "harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static long long dur(const char *s, int *ok)
+{
+	long long v = -12345;
+	*ok = config_parse_duration(s, &v) == 0;
+	return v;
+}
+
+static void test_durations(void)
+{
+	int ok;
+	CHECK(dur("250ms", &ok) == 250 && ok);
+	CHECK(dur("30s", &ok) == 30000 && ok);
+	CHECK(dur("30", &ok) == 30000 && ok); /* bare = seconds */
+	CHECK(dur("5m", &ok) == 300000 && ok);
+	CHECK(dur("24h", &ok) == 86400000LL && ok);
+	CHECK(dur("7d", &ok) == 7LL * 86400000LL && ok);
+	CHECK(dur("0s", &ok) == 0 && ok); /* parses; config_check_value refuses it */
+	static const char *const bad[] = {"",	 "s",	  "ms",	 "-1s", "+5s", " 5s", "5s ",
+					  "5 s", "1.5s", "5sec", "5S",	"5M",  "5w",  "5ns",
+					  "5us", "abc",	 "5mss", "0x10", "99999999999999999999s",
+					  "9223372036854775807d"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		long long v;
+		int rc = config_parse_duration(bad[i], &v);
+		if (rc == 0)
+			fprintf(stderr, "duration '%s' accepted\n", bad[i]);
+		CHECK(rc < 0);
+	}
+}
+
+static void test_sizes(void)
+{
+	long long v = 0;
+	CHECK(config_parse_size("100B", &v) == 0 && v == 100);
+	CHECK(config_parse_size("100", &v) == 0 && v == 100);
+	CHECK(config_parse_size("512KiB", &v) == 0 && v == 512 * 1024);
+	CHECK(config_parse_size("8MiB", &v) == 0 && v == 8 * 1024 * 1024);
+	CHECK(config_parse_size("1GiB", &v) == 0 && v == 1024LL * 1024 * 1024);
+	static const char *const bad[] = {"",	  "B",	   "KiB",  "-1",    "+1",   "1KB",
+					  "1kb",  "1K",	   "1kib", "1 MiB", "1.5MiB", "1MiB ",
+					  "1TiB", "1MB",   "x",	   "99999999999999999999",
+					  "9999999999999GiB"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = config_parse_size(bad[i], &v);
+		if (rc == 0)
+			fprintf(stderr, "size '%s' accepted\n", bad[i]);
+		CHECK(rc < 0);
+	}
+}
+
+static void test_ports(void)
+{
+	long long p = 0;
+	CHECK(config_parse_port("1", &p) == 0 && p == 1);
+	CHECK(config_parse_port("3000", &p) == 0 && p == 3000);
+	CHECK(config_parse_port("65535", &p) == 0 && p == 65535);
+	static const char *const bad[] = {"0",	   "65536", "70000", "-1",  "",	   "abc",
+					  "80x",   " 80",   "80 ",   "+80", "8.0", "0x50",
+					  "99999999999999999999"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = config_parse_port(bad[i], &p);
+		if (rc == 0)
+			fprintf(stderr, "port '%s' accepted\n", bad[i]);
+		CHECK(rc < 0);
+	}
+}
+
+/* check_value fails, the message names the variable first and quotes the
+ * value (except for secrets). */
+static void expect_bad(const char *env, enum config_type t, const char *value)
+{
+	struct err e;
+	err_clear(&e);
+	long long n;
+	int rc = config_check_value(env, t, value, &n, &e);
+	if (rc == 0)
+		fprintf(stderr, "%s='%s' accepted\n", env, value);
+	CHECK(rc < 0);
+	CHECK(e.kind == ERR_CONFIG);
+	size_t el = strlen(env);
+	CHECK(strncmp(e.msg, env, el) == 0 && e.msg[el] == ':');
+	CHECK(strchr(e.msg, '\n') == NULL);
+}
+
+static void expect_good(const char *env, enum config_type t, const char *value, long long num)
+{
+	struct err e;
+	err_clear(&e);
+	long long n = -1;
+	int rc = config_check_value(env, t, value, &n, &e);
+	if (rc != 0)
+		fprintf(stderr, "%s='%s' refused: %s\n", env, value, e.msg);
+	CHECK(rc == 0);
+	CHECK(n == num);
+}
+
+static void test_check_value(void)
+{
+	expect_good("PORT", CONFIG_PORT, "8080", 8080);
+	expect_bad("PORT", CONFIG_PORT, "70000");
+	expect_bad("PORT", CONFIG_PORT, "0");
+	{
+		struct err e;
+		long long n;
+		CHECK(config_check_value("PORT", CONFIG_PORT, "70000", &n, &e) < 0);
+		CHECK(strstr(e.msg, "70000") != NULL);
+	}
+	expect_good("API_THREADS", CONFIG_COUNT, "1", 1);
+	expect_good("API_THREADS", CONFIG_COUNT, "64", 64);
+	expect_bad("API_THREADS", CONFIG_COUNT, "0");
+	expect_bad("API_THREADS", CONFIG_COUNT, "-3");
+	expect_bad("API_THREADS", CONFIG_COUNT, "many");
+	expect_bad("API_THREADS", CONFIG_COUNT, "4x");
+
+	expect_good("PING_INTERVAL", CONFIG_DURATION, "30s", 30000);
+	expect_good("PING_INTERVAL", CONFIG_DURATION, "250ms", 250);
+	expect_bad("PING_INTERVAL", CONFIG_DURATION, "0s");
+	expect_bad("PING_INTERVAL", CONFIG_DURATION, "0");
+	expect_bad("PING_INTERVAL", CONFIG_DURATION, "soon");
+	expect_good("CLIENT_BACKLOG", CONFIG_SIZE, "8MiB", 8LL << 20);
+	expect_bad("CLIENT_BACKLOG", CONFIG_SIZE, "0B");
+	expect_bad("CLIENT_BACKLOG", CONFIG_SIZE, "8MB");
+
+	expect_good("LOG_LEVEL", CONFIG_LOG_LEVEL, "debug", 0);
+	expect_good("LOG_LEVEL", CONFIG_LOG_LEVEL, "info", 1);
+	expect_good("LOG_LEVEL", CONFIG_LOG_LEVEL, "warn", 2);
+	expect_good("LOG_LEVEL", CONFIG_LOG_LEVEL, "error", 3);
+	expect_bad("LOG_LEVEL", CONFIG_LOG_LEVEL, "loud");
+	expect_bad("LOG_LEVEL", CONFIG_LOG_LEVEL, "");
+	expect_bad("LOG_LEVEL", CONFIG_LOG_LEVEL, "trace");
+
+	expect_good("ORDERS_API_URL", CONFIG_HTTP_URL, "http://localhost:3000", 0);
+	expect_good("ORDERS_API_URL", CONFIG_HTTP_URL, "https://example.com/base/", 0);
+	expect_good("ORDERS_API_URL", CONFIG_HTTP_URL, "http://[::1]:3000", 0);
+	expect_good("ORDERS_API_URL", CONFIG_HTTP_URL, "http://127.0.0.1", 0);
+	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "localhost:3000");
+	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "ftp://host");
+	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "http://");
+	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "http://host:0");
+	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "http://host:70000");
+	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "http://host:99999999999999999999");
+	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "http://host:");
+	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "http://ho st");
+	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "http://host/a b");
+	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "ws://host");
+	expect_good("ORDERS_RELAY_URL", CONFIG_WS_URL, "ws://localhost:8080", 0);
+	expect_good("ORDERS_RELAY_URL", CONFIG_WS_URL, "wss://example.com/ws", 0);
+	expect_bad("ORDERS_RELAY_URL", CONFIG_WS_URL, "http://localhost:8080");
+	expect_bad("ORDERS_RELAY_URL", CONFIG_WS_URL, "ws//localhost");
+
+	expect_good("ALLOWED_ORIGINS", CONFIG_ORIGINS, "http://a.example, https://b.example:8443",
+		    0);
+	expect_bad("ALLOWED_ORIGINS", CONFIG_ORIGINS, "http://a.example/path");
+	expect_bad("ALLOWED_ORIGINS", CONFIG_ORIGINS, ",");
+	expect_bad("ALLOWED_ORIGINS", CONFIG_ORIGINS, "a.example");
+
+	expect_good("HOST", CONFIG_HOST, "0.0.0.0", 0);
+	expect_bad("HOST", CONFIG_HOST, "");
+	expect_bad("HOST", CONFIG_HOST, "a b");
+
+	expect_good("DATABASE_URL", CONFIG_DB_URL, "postgresql://postgres@127.0.0.1:5432/db", 0);
+	expect_good("DATABASE_URL", CONFIG_DB_URL, "host=localhost dbname=x", 0);
+	expect_bad("DATABASE_URL", CONFIG_DB_URL, "host=localhost junk");
+	expect_bad("DATABASE_URL", CONFIG_DB_URL, "postgresql://[::1");
+	expect_bad("DATABASE_URL", CONFIG_DB_URL, "postgresql://host/db?nosuchparam=1");
+	/* A DATABASE_URL carries a password: the error must not repeat it. */
+	{
+		static const char *const urls[] = {
+		    "postgresql://user:s3cretPW@[::1/db",
+		    "postgresql://user:s3cretPW@host/db?nosuchparam=1",
+		    "host=localhost password=s3cretPW junk",
+		    "postgresql://user:s3cretPW@host:port/db?sslmode=bogus",
+		};
+		for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+			struct err e;
+			long long n;
+			err_clear(&e);
+			int rc = config_check_value("DATABASE_URL", CONFIG_DB_URL, urls[i], &n, &e);
+			if (rc < 0 && strstr(e.msg, "s3cretPW"))
+				fprintf(stderr, "secret leaked for '%s': %s\n", urls[i], e.msg);
+			CHECK(rc < 0 ? strstr(e.msg, "s3cretPW") == NULL : 1);
+		}
+	}
+
+	expect_bad("API_TOKEN", CONFIG_TOKEN, "short");
+	{
+		/* the token itself is a secret: never in the message */
+		struct err e;
+		long long n;
+		CHECK(config_check_value("API_TOKEN", CONFIG_TOKEN, "abcdefghijklmnop!", &n, &e) <
+		      0);
+		CHECK(strstr(e.msg, "abcdefghijklmnop") == NULL);
+	}
+}
+
+static void test_tokens(void)
+{
+	char t[300];
+	memset(t, 'a', sizeof(t));
+	t[15] = '\0';
+	CHECK(!config_valid_token(t)); /* 15 */
+	memset(t, 'a', sizeof(t));
+	t[16] = '\0';
+	CHECK(config_valid_token(t)); /* 16 */
+	memset(t, 'a', sizeof(t));
+	t[256] = '\0';
+	CHECK(config_valid_token(t)); /* 256 */
+	memset(t, 'a', sizeof(t));
+	t[257] = '\0';
+	CHECK(!config_valid_token(t)); /* 257 */
+	CHECK(config_valid_token("AZaz09._~-AZaz09._~-"));
+	CHECK(!config_valid_token("abcdefghijklmnop "));
+	CHECK(!config_valid_token("abcdefghijklmnop+"));
+	CHECK(!config_valid_token("abcdefghijklmnop/"));
+	CHECK(!config_valid_token("abcdefghijklmnop="));
+	CHECK(!config_valid_token("abcdefghijklmnop\xc3\xa9"));
+	CHECK(!config_valid_token(""));
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_env_file(void)
+{
+	static const char *const names[] = {"TC_PLAIN",	 "TC_DQ",    "TC_SQ",	 "TC_EXPORT",
+					    "TC_SPACES", "TC_EMPTY", "TC_HASHQ", "TC_SET",
+					    "TC_EQ",	 "TC_INLINE", "TC_AFTER"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		unsetenv(names[i]);
+	setenv("TC_SET", "from-environment", 1);
+	write_file(".env", "# a comment line\n"
+			   "   # an indented comment\n"
+			   "\n"
+			   "TC_PLAIN=plain\n"
+			   "TC_DQ=\"double quoted value\"\n"
+			   "TC_SQ='single quoted value'\n"
+			   "export TC_EXPORT=exported\n"
+			   "  TC_SPACES  =  spaced out  \n"
+			   "TC_EMPTY=\n"
+			   "TC_HASHQ=\"a # not a comment\"\n"
+			   "TC_SET=from-file\n"
+			   "TC_EQ=a=b=c\n"
+			   "TC_AFTER=last\n");
+	struct err e;
+	err_clear(&e);
+	CHECK(config_read_env_file(".env", &e) == 0);
+	CHECK_STR(getenv("TC_PLAIN"), "plain");
+	CHECK_STR(getenv("TC_DQ"), "double quoted value");
+	CHECK_STR(getenv("TC_SQ"), "single quoted value");
+	CHECK_STR(getenv("TC_EXPORT"), "exported");
+	CHECK_STR(getenv("TC_SPACES"), "spaced out");
+	CHECK_STR(getenv("TC_EMPTY"), "");
+	CHECK_STR(getenv("TC_HASHQ"), "a # not a comment");
+	CHECK_STR(getenv("TC_SET"), "from-environment"); /* the environment wins */
+	CHECK_STR(getenv("TC_EQ"), "a=b=c");
+	CHECK_STR(getenv("TC_AFTER"), "last");
+	CHECK(getenv("# a comment line") == NULL);
+
+	/* A missing file is not an error. */
+	unlink(".env");
+	CHECK(config_read_env_file(".env", &e) == 0);
+
+	/* A line without '=' is an error naming the file and line. */
+	write_file(".env", "TC_OK=1\nthis line is wrong\n");
+	err_clear(&e);
+	CHECK(config_read_env_file(".env", &e) < 0);
+	CHECK(e.kind == ERR_CONFIG);
+	CHECK(strstr(e.msg, ".env:2") != NULL);
+	unlink(".env");
+}
+
+/* Unquoted values may carry a trailing " # comment" (dotenv, docker compose). */
+static void test_env_file_inline_comment(void)
+{
+	unsetenv("TC_INLINE");
+	unsetenv("TC_QCOMMENT");
+	write_file(".env", "TC_INLINE=3000 # the api port\n"
+			   "TC_QCOMMENT=\"quoted\" # comment after quotes\n");
+	struct err e;
+	err_clear(&e);
+	CHECK(config_read_env_file(".env", &e) == 0);
+	CHECK_STR(getenv("TC_INLINE"), "3000");
+	CHECK_STR(getenv("TC_QCOMMENT"), "quoted");
+	unlink(".env");
+}
+
+static const struct config_option opts[] = {
+    {"TC_PORT", "port", "3000", CONFIG_PORT, "a port"},
+    {"TC_LEVEL", "log-level", "info", CONFIG_LOG_LEVEL, "a level"},
+    {"TC_PING", "ping", "30s", CONFIG_DURATION, "a duration"},
+    {"TC_NAME", "name", NULL, CONFIG_STRING, "unset by default"},
+    {"TC_BACKLOG", "backlog", "8MiB", CONFIG_SIZE, "a size"},
+};
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static int load(struct config *cfg, struct err *e, int argc, const char **argv)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	err_clear(e);
+	return config_load(cfg, "test", "test [OPTION]...", "about", opts, NOPTS, argc,
+			   (char **)argv, e);
+}
+
+static void clear_opts_env(void)
+{
+	for (size_t i = 0; i < NOPTS; i++)
+		unsetenv(opts[i].env);
+}
+
+static void test_load(void)
+{
+	struct config cfg;
+	struct err e;
+
+	/* defaults */
+	clear_opts_env();
+	unlink(".env");
+	{
+		const char *argv[] = {"test", NULL};
+		CHECK(load(&cfg, &e, 1, argv) == 0);
+		CHECK_STR(config_str(&cfg, "TC_PORT"), "3000");
+		CHECK(config_num(&cfg, "TC_PORT") == 3000);
+		CHECK(config_num(&cfg, "TC_PING") == 30000);
+		CHECK(config_num(&cfg, "TC_BACKLOG") == 8LL << 20);
+		CHECK(config_num(&cfg, "TC_LEVEL") == 1);
+		CHECK(config_str(&cfg, "TC_NAME") == NULL);
+		CHECK(config_num(&cfg, "TC_NAME") == 0);
+		CHECK(config_str(&cfg, "NO_SUCH") == NULL);
+		config_release(&cfg);
+	}
+	/* .env < environment < flag */
+	write_file(".env", "TC_PORT=4001\nTC_NAME=from-file\nTC_PING=5m\n");
+	setenv("TC_PORT", "4002", 1);
+	{
+		const char *argv[] = {"test", NULL};
+		CHECK(load(&cfg, &e, 1, argv) == 0);
+		CHECK(config_num(&cfg, "TC_PORT") == 4002);	   /* env beats .env */
+		CHECK_STR(config_str(&cfg, "TC_NAME"), "from-file"); /* .env beats default */
+		CHECK(config_num(&cfg, "TC_PING") == 300000);
+		config_release(&cfg);
+	}
+	{
+		const char *argv[] = {"test", "--port=4003", "--name", "from-flag", NULL};
+		CHECK(load(&cfg, &e, 4, argv) == 0);
+		CHECK(config_num(&cfg, "TC_PORT") == 4003); /* flag beats env */
+		CHECK_STR(config_str(&cfg, "TC_NAME"), "from-flag");
+		config_release(&cfg);
+	}
+	/* A flag can fix a bad environment value (flags win before validation). */
+	setenv("TC_PORT", "70000", 1);
+	{
+		const char *argv[] = {"test", "--port", "4004", NULL};
+		CHECK(load(&cfg, &e, 3, argv) == 0);
+		CHECK(config_num(&cfg, "TC_PORT") == 4004);
+		config_release(&cfg);
+	}
+	/* A bad value names the variable. */
+	{
+		const char *argv[] = {"test", NULL};
+		CHECK(load(&cfg, &e, 1, argv) < 0);
+		CHECK(strncmp(e.msg, "TC_PORT:", 8) == 0);
+		CHECK(strstr(e.msg, "70000") != NULL);
+		CHECK(e.kind == ERR_CONFIG);
+		config_release(&cfg);
+	}
+	setenv("TC_PORT", "4002", 1);
+	{
+		const char *argv[] = {"test", "--log-level=loud", NULL};
+		CHECK(load(&cfg, &e, 2, argv) < 0);
+		CHECK(strncmp(e.msg, "TC_LEVEL:", 9) == 0);
+		config_release(&cfg);
+	}
+	{
+		const char *argv[] = {"test", "--ping=1.5s", NULL};
+		CHECK(load(&cfg, &e, 2, argv) < 0);
+		CHECK(strncmp(e.msg, "TC_PING:", 8) == 0);
+		config_release(&cfg);
+	}
+	/* Bad values in .env are caught too. */
+	unsetenv("TC_PORT");
+	write_file(".env", "TC_BACKLOG=lots\n");
+	{
+		const char *argv[] = {"test", NULL};
+		CHECK(load(&cfg, &e, 1, argv) < 0);
+		CHECK(strncmp(e.msg, "TC_BACKLOG:", 11) == 0);
+		config_release(&cfg);
+	}
+	unsetenv("TC_BACKLOG");
+	unlink(".env");
+	/* Unknown flags, missing values, stray arguments. */
+	{
+		const char *argv[] = {"test", "--nope", NULL};
+		CHECK(load(&cfg, &e, 2, argv) < 0);
+		CHECK(strstr(e.msg, "--nope") != NULL);
+		config_release(&cfg);
+	}
+	{
+		const char *argv[] = {"test", "--port", NULL};
+		CHECK(load(&cfg, &e, 2, argv) < 0);
+		CHECK(strstr(e.msg, "port") != NULL);
+		config_release(&cfg);
+	}
+	{
+		const char *argv[] = {"test", "stray", NULL};
+		CHECK(load(&cfg, &e, 2, argv) < 0);
+		CHECK(strstr(e.msg, "stray") != NULL);
+		config_release(&cfg);
+	}
+	clear_opts_env();
+}
+
+static void test_help(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	config_print_help(f, "test", "test [OPTION]...", "about text", opts, NOPTS);
+	fclose(f);
+	for (size_t i = 0; i < NOPTS; i++) {
+		CHECK(strstr(text, opts[i].env) != NULL);
+		char flag[64];
+		snprintf(flag, sizeof(flag), "--%s", opts[i].flag);
+		CHECK(strstr(text, flag) != NULL);
+	}
+	CHECK(strstr(text, "(default 3000)") != NULL);
+	CHECK(strstr(text, "about text") != NULL);
+	free(text);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/test_config_XXXXXX";
+	if (!mkdtemp(dir) || chdir(dir) < 0) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_durations();
+	test_sizes();
+	test_ports();
+	test_check_value();
+	test_tokens();
+	test_env_file();
+	test_env_file_inline_comment();
+	test_load();
+	test_help();
+	unlink(".env");
+	if (chdir("/") == 0)
+		rmdir(dir);
+	HARNESS_END();
+}
