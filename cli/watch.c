@@ -1,0 +1,169 @@
+/* watch: follow the relay's change stream, resuming with since=<last seq>
+ * after any disconnect so that no event is skipped or printed twice.
+ *
+ * States: CONNECTING -> STREAMING -> (lost) BACKOFF -> CONNECTING ...;
+ * any state -> STOPPED when cli_stop is set (Ctrl-C, SIGTERM). A first
+ * connection that fails, or a handshake the server refuses (401, 403,
+ * 404), ends the command with exit code 1. */
+#include "cli.h"
+
+#include "http_client.h"
+#include "json.h"
+#include "ws_client.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	cli_stop = 1;
+}
+
+/* Sleep ms unless stopped; signals cut it short. */
+static void pause_ms(int ms)
+{
+	long long end = http_now_ms() + ms;
+	while (!cli_stop && http_now_ms() < end)
+		poll(NULL, 0, (int)(end - http_now_ms()));
+}
+
+static long long member_seq(struct json_object *msg)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(msg, "seq", &v) || !json_object_is_type(v, json_type_int))
+		return -1;
+	return json_object_get_int64(v);
+}
+
+int cli_watch(struct cli *c, const struct cli_parsed *p)
+{
+	struct sigaction sa, old_int, old_term;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop; /* no SA_RESTART: waits return at once */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+
+	long long last = cli_flag(p, "--since") ? strtoll(cli_flag(p, "--since"), NULL, 10) : -1;
+	int connected_once = 0, rc = CLI_OK, backoff = 100;
+	int json = c->json || p->json;
+	char *auth = NULL, *proto = NULL;
+	const char *headers[3] = {NULL, NULL, NULL};
+	if (c->token) {
+		auth = xasprintf("Authorization: Bearer %s", c->token);
+		proto = xasprintf("Sec-WebSocket-Protocol: orders.v1, bearer.%s", c->token);
+		headers[0] = auth;
+		headers[1] = proto;
+	}
+	while (!cli_stop) {
+		struct err err;
+		char *url = cli_watch_url(c->relay, p, last);
+		struct ws_client *ws = ws_client_connect(url, headers, 5000, &err);
+		free(url);
+		if (!ws) {
+			if (cli_stop)
+				break;
+			if (!connected_once || err.kind != ERR_UNAVAILABLE) {
+				cli_error("%s", err.msg);
+				rc = CLI_FAIL;
+				break;
+			}
+			fprintf(stderr, "watch: cannot reconnect to %s (%s); retrying in %.1fs\n",
+				c->relay, err.msg, backoff / 1000.0);
+			pause_ms(backoff);
+			backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+			continue;
+		}
+		if (connected_once)
+			fprintf(stderr, "watch: reconnected to %s%s%lld\n", c->relay,
+				last >= 0 ? ", resuming after seq " : "", last >= 0 ? last : 0LL);
+		else if (!json)
+			fprintf(stderr, "watching %s (Ctrl-C to stop)\n", c->relay);
+		connected_once = 1;
+		while (!cli_stop) {
+			struct ws_message msg;
+			int r = ws_client_read(ws, 1000, &msg, &err);
+			if (r == 0)
+				continue;
+			if (r < 0) {
+				if (cli_stop)
+					break;
+				fprintf(stderr, "watch: lost the relay at %s (%s); reconnecting%s",
+					c->relay, err.msg, last >= 0 ? " after seq " : "");
+				if (last >= 0)
+					fprintf(stderr, "%lld", last);
+				fputc('\n', stderr);
+				break;
+			}
+			struct json_object *doc =
+			    json_parse_object((const char *)msg.data, msg.len, NULL);
+			if (!doc)
+				continue;
+			const char *type = fmt_member(doc, "type");
+			long long seq = member_seq(doc);
+			int show = 1;
+			if (type && strcmp(type, "hello") == 0) {
+				backoff = 100;
+				if (last < 0 && seq >= 0)
+					last = seq;
+			} else if (type && strcmp(type, "order_change") == 0) {
+				if (seq >= 0 && seq <= last)
+					show = 0; /* already printed before a reconnect */
+				else if (seq >= 0)
+					last = seq;
+				struct json_object *data;
+				if (json_object_object_get_ex(doc, "data", &data))
+					cli_remember_id(c, fmt_member(data, "id"));
+			} else if (type && strcmp(type, "resync") == 0) {
+				fprintf(
+				    stderr,
+				    "watch: the relay no longer has the history asked for (%s); "
+				    "run 'list' to reload, continuing after seq %lld\n",
+				    fmt_member(doc, "reason") ? fmt_member(doc, "reason")
+							      : "resync",
+				    seq);
+				if (seq >= 0)
+					last = seq;
+			}
+			if (show && json) {
+				if (memchr(msg.data, '\n', msg.len)) {
+					char *s = json_dup_string(doc);
+					puts(s);
+					free(s);
+				} else {
+					fwrite(msg.data, 1, msg.len, stdout);
+					fputc('\n', stdout);
+				}
+			} else if (show && type && strcmp(type, "order_change") == 0) {
+				struct fmt_opts o;
+				struct buf out;
+				cli_fmt_opts(c, &o);
+				buf_init(&out, 0);
+				if (fmt_change_line(doc, &o, &out) == 0)
+					fwrite(out.data, 1, out.len, stdout);
+				buf_release(&out);
+			}
+			fflush(stdout);
+			json_object_put(doc);
+		}
+		if (cli_stop)
+			ws_client_close(ws, WS_CLOSE_NORMAL, "bye");
+		ws_client_free(ws);
+		if (!cli_stop) {
+			pause_ms(backoff);
+			backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+		}
+	}
+	if (cli_stop && c->interactive)
+		fputc('\n', stderr);
+	cli_stop = 0;
+	free(auth);
+	free(proto);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	return rc;
+}
