@@ -26,9 +26,25 @@ static void test_durations(void)
 	CHECK(dur("24h", &ok) == 86400000LL && ok);
 	CHECK(dur("7d", &ok) == 7LL * 86400000LL && ok);
 	CHECK(dur("0s", &ok) == 0 && ok); /* parses; config_check_value refuses it */
-	static const char *const bad[] = {"",	 "s",	  "ms",	 "-1s", "+5s", " 5s", "5s ",
-					  "5 s", "1.5s", "5sec", "5S",	"5M",  "5w",  "5ns",
-					  "5us", "abc",	 "5mss", "0x10", "99999999999999999999s",
+	static const char *const bad[] = {"",
+					  "s",
+					  "ms",
+					  "-1s",
+					  "+5s",
+					  " 5s",
+					  "5s ",
+					  "5 s",
+					  "1.5s",
+					  "5sec",
+					  "5S",
+					  "5M",
+					  "5w",
+					  "5ns",
+					  "5us",
+					  "abc",
+					  "5mss",
+					  "0x10",
+					  "99999999999999999999s",
 					  "9223372036854775807d"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		long long v;
@@ -47,9 +63,22 @@ static void test_sizes(void)
 	CHECK(config_parse_size("512KiB", &v) == 0 && v == 512 * 1024);
 	CHECK(config_parse_size("8MiB", &v) == 0 && v == 8 * 1024 * 1024);
 	CHECK(config_parse_size("1GiB", &v) == 0 && v == 1024LL * 1024 * 1024);
-	static const char *const bad[] = {"",	  "B",	   "KiB",  "-1",    "+1",   "1KB",
-					  "1kb",  "1K",	   "1kib", "1 MiB", "1.5MiB", "1MiB ",
-					  "1TiB", "1MB",   "x",	   "99999999999999999999",
+	static const char *const bad[] = {"",
+					  "B",
+					  "KiB",
+					  "-1",
+					  "+1",
+					  "1KB",
+					  "1kb",
+					  "1K",
+					  "1kib",
+					  "1 MiB",
+					  "1.5MiB",
+					  "1MiB ",
+					  "1TiB",
+					  "1MB",
+					  "x",
+					  "99999999999999999999",
 					  "9999999999999GiB"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int rc = config_parse_size(bad[i], &v);
@@ -65,8 +94,18 @@ static void test_ports(void)
 	CHECK(config_parse_port("1", &p) == 0 && p == 1);
 	CHECK(config_parse_port("3000", &p) == 0 && p == 3000);
 	CHECK(config_parse_port("65535", &p) == 0 && p == 65535);
-	static const char *const bad[] = {"0",	   "65536", "70000", "-1",  "",	   "abc",
-					  "80x",   " 80",   "80 ",   "+80", "8.0", "0x50",
+	static const char *const bad[] = {"0",
+					  "65536",
+					  "70000",
+					  "-1",
+					  "",
+					  "abc",
+					  "80x",
+					  " 80",
+					  "80 ",
+					  "+80",
+					  "8.0",
+					  "0x50",
 					  "99999999999999999999"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int rc = config_parse_port(bad[i], &p);
@@ -241,8 +280,8 @@ static void write_file(const char *path, const char *text)
 
 static void test_env_file(void)
 {
-	static const char *const names[] = {"TC_PLAIN",	 "TC_DQ",    "TC_SQ",	 "TC_EXPORT",
-					    "TC_SPACES", "TC_EMPTY", "TC_HASHQ", "TC_SET",
+	static const char *const names[] = {"TC_PLAIN",	 "TC_DQ",     "TC_SQ",	  "TC_EXPORT",
+					    "TC_SPACES", "TC_EMPTY",  "TC_HASHQ", "TC_SET",
 					    "TC_EQ",	 "TC_INLINE", "TC_AFTER"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		unsetenv(names[i]);
@@ -353,7 +392,7 @@ static void test_load(void)
 	{
 		const char *argv[] = {"test", NULL};
 		CHECK(load(&cfg, &e, 1, argv) == 0);
-		CHECK(config_num(&cfg, "TC_PORT") == 4002);	   /* env beats .env */
+		CHECK(config_num(&cfg, "TC_PORT") == 4002);	     /* env beats .env */
 		CHECK_STR(config_str(&cfg, "TC_NAME"), "from-file"); /* .env beats default */
 		CHECK(config_num(&cfg, "TC_PING") == 300000);
 		config_release(&cfg);

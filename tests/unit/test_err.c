@@ -40,8 +40,8 @@ static void test_table(void)
 	/* out-of-range kinds are internal errors, not crashes */
 	CHECK(err_http_status((enum err_kind)9999) == 500);
 	CHECK_STR(err_code((enum err_kind)9999), "internal_error");
-	CHECK(err_http_status((enum err_kind)-1) == 500);
-	CHECK_STR(err_code((enum err_kind)-1), "internal_error");
+	CHECK(err_http_status((enum err_kind) - 1) == 500);
+	CHECK_STR(err_code((enum err_kind) - 1), "internal_error");
 }
 
 static void test_set(void)

@@ -65,12 +65,29 @@ static void test_valid(void)
 static void test_invalid(void)
 {
 	static const char *const bad[] = {
-	    "",	       "   ",	   "{",		  "}",	     "{\"a\":}",     "{\"a\" 1}",
-	    "{'a':1}", "{a:1}",	   "{\"a\":1,}",  "[1,]",     "{\"a\":01}",   "NaN",
-	    "{\"a\":NaN}",	   "{\"a\":Infinity}", "undefined", "{\"a\":\"x}",
-	    "{\"a\":1} x",	   "{} {}",	  "{}]",     "{\"a\":1}garbage",
+	    "",
+	    "   ",
+	    "{",
+	    "}",
+	    "{\"a\":}",
+	    "{\"a\" 1}",
+	    "{'a':1}",
+	    "{a:1}",
+	    "{\"a\":1,}",
+	    "[1,]",
+	    "{\"a\":01}",
+	    "NaN",
+	    "{\"a\":NaN}",
+	    "{\"a\":Infinity}",
+	    "undefined",
+	    "{\"a\":\"x}",
+	    "{\"a\":1} x",
+	    "{} {}",
+	    "{}]",
+	    "{\"a\":1}garbage",
 	    "{\"a\":\"\x01\"}", /* raw control character in a string */
-	    "/* c */ {}",	   "{\"a\":1 // c\n}",
+	    "/* c */ {}",
+	    "{\"a\":1 // c\n}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		expect_invalid(bad[i]);
@@ -150,8 +167,8 @@ static void test_depth(void)
 
 static void test_non_object(void)
 {
-	static const char *const not_obj[] = {"[]", "[{\"a\":1}]", "\"s\"", "1", "true", "null",
-					      "  null  "};
+	static const char *const not_obj[] = {"[]",   "[{\"a\":1}]", "\"s\"",	"1",
+					      "true", "null",	     "  null  "};
 	for (size_t i = 0; i < sizeof(not_obj) / sizeof(not_obj[0]); i++) {
 		struct err e;
 		struct json_object *o = parse_obj(not_obj[i], &e);
@@ -171,7 +188,7 @@ static void test_utf8_helpers(void)
 	CHECK(json_valid_utf8("\xc3\xa9", 2));
 	CHECK(json_valid_utf8("\xe2\x82\xac", 3));
 	CHECK(json_valid_utf8("\xf0\x9f\x98\x80", 4));
-	CHECK(json_valid_utf8("\xf4\x8f\xbf\xbf", 4)); /* U+10FFFF */
+	CHECK(json_valid_utf8("\xf4\x8f\xbf\xbf", 4));	/* U+10FFFF */
 	CHECK(!json_valid_utf8("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
 	CHECK(!json_valid_utf8("a\0b", 3));
 	CHECK(!json_valid_utf8("\xff", 1));

@@ -15,12 +15,12 @@ static void test_status(void)
 		CHECK(order_status_parse(names[i]) == i);
 		CHECK_STR(order_status_name((enum order_status)i), names[i]);
 	}
-	static const char *const bad[] = {"",	     "Pending", "PENDING", " pending", "pending ",
-					  "pend",    "pendingx", "canceled", "bogus",  "null"};
+	static const char *const bad[] = {"",	  "Pending",  "PENDING",  " pending", "pending ",
+					  "pend", "pendingx", "canceled", "bogus",    "null"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK(order_status_parse(bad[i]) == -1);
 	CHECK_STR(order_status_name(ORDER_STATUS_COUNT), "unknown");
-	CHECK_STR(order_status_name((enum order_status)-1), "unknown");
+	CHECK_STR(order_status_name((enum order_status) - 1), "unknown");
 }
 
 /* Validate a JSON text; returns rc and fills e. */
@@ -99,8 +99,8 @@ static void test_create_ok(void)
 	CHECK_STR(f.product_name, "\xc3\xa9\xf0\x9f\x98\x80 \"q\"");
 	json_object_put(o);
 	/* leading/trailing spaces around real text are accepted */
-	CHECK(validate("{\"customer_name\":\" a \",\"product_name\":\"b\"}", ORDER_BODY_CREATE,
-		       &f, &e, NULL) == 0);
+	CHECK(validate("{\"customer_name\":\" a \",\"product_name\":\"b\"}", ORDER_BODY_CREATE, &f,
+		       &e, NULL) == 0);
 }
 
 static void test_create_errors(void)
@@ -124,12 +124,14 @@ static void test_create_errors(void)
 		expect_field_error(b, ORDER_BODY_CREATE, "customer_name");
 		snprintf(b, sizeof(b), "{\"customer_name\":\"c\",\"product_name\":%s}", wrong[i]);
 		expect_field_error(b, ORDER_BODY_CREATE, "product_name");
-		snprintf(b, sizeof(b), "{\"customer_name\":\"c\",\"product_name\":\"p\",\"status\":%s}",
+		snprintf(b, sizeof(b),
+			 "{\"customer_name\":\"c\",\"product_name\":\"p\",\"status\":%s}",
 			 wrong[i]);
 		expect_field_error(b, ORDER_BODY_CREATE, "status");
 	}
 	/* statuses */
-	static const char *const bad_status[] = {"bogus", "", "Pending", " shipped", "shipped\\u0000"};
+	static const char *const bad_status[] = {"bogus", "", "Pending", " shipped",
+						 "shipped\\u0000"};
 	for (size_t i = 0; i < sizeof(bad_status) / sizeof(bad_status[0]); i++) {
 		char b[200];
 		snprintf(b, sizeof(b),
@@ -146,8 +148,9 @@ static void test_create_errors(void)
 			   ORDER_BODY_CREATE, "updated_at");
 	expect_field_error("{\"customer_name\":\"c\",\"product_name\":\"p\",\"colour\":\"red\"}",
 			   ORDER_BODY_CREATE, "colour");
-	expect_field_error("{\"customer_name\":\"c\",\"product_name\":\"p\",\"Status\":\"shipped\"}",
-			   ORDER_BODY_CREATE, "Status");
+	expect_field_error(
+	    "{\"customer_name\":\"c\",\"product_name\":\"p\",\"Status\":\"shipped\"}",
+	    ORDER_BODY_CREATE, "Status");
 	{
 		struct order_fields f;
 		struct err e;
@@ -253,10 +256,23 @@ static void test_ids(void)
 	CHECK(order_parse_id("1", &id, &e) == 0 && id == 1);
 	CHECK(order_parse_id("42", &id, &e) == 0 && id == 42);
 	CHECK(order_parse_id("9223372036854775807", &id, &e) == 0 && id == 9223372036854775807LL);
-	static const char *const bad[] = {"0",	  "00",	 "-1",	"+1",  "1e3", "1.0", "abc", "",
-					  " 1",	  "1 ",	 "0x1", "1a",  "\x01",
-					  "99999999999999999999", "9223372036854775808",
-					  "18446744073709551616", "-0"};
+	static const char *const bad[] = {"0",
+					  "00",
+					  "-1",
+					  "+1",
+					  "1e3",
+					  "1.0",
+					  "abc",
+					  "",
+					  " 1",
+					  "1 ",
+					  "0x1",
+					  "1a",
+					  "\x01",
+					  "99999999999999999999",
+					  "9223372036854775808",
+					  "18446744073709551616",
+					  "-0"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err_clear(&e);
 		id = 777;

@@ -38,15 +38,31 @@ static void test_limit(void)
 	CHECK(limit_of("limit=1000", &v, &e) == 0 && v == 1000);
 	CHECK(limit_of("limit=50&status=pending", &v, &e) == 0 && v == 50);
 	CHECK(limit_of("a=1&limit=7&b=2", &v, &e) == 0 && v == 7);
-	CHECK(limit_of("limit=%35", &v, &e) == 0 && v == 5); /* URL-decoded */
+	CHECK(limit_of("limit=%35", &v, &e) == 0 && v == 5);  /* URL-decoded */
 	CHECK(limit_of("xlimit=0", &v, &e) == 0 && v == 100); /* a different name */
 	CHECK(limit_of("limitx=0", &v, &e) == 0 && v == 100);
 	static const char *const bad[] = {
-	    "limit=0",	   "limit=1001",  "limit=5000", "limit=abc",   "limit=-1",
-	    "limit=",	   "limit",	  "limit=1e3",  "limit=+5",    "limit=%2B5",
-	    "limit= 5",	   "limit=5 ",	  "limit=5x",   "limit=1.0",   "limit=0x10",
-	    "limit=1&limit=2", "limit=5&limit=5", "limit=%00", "limit=5%00",
-	    "limit=99999999999999999999", "limit=18446744073709551617",
+	    "limit=0",
+	    "limit=1001",
+	    "limit=5000",
+	    "limit=abc",
+	    "limit=-1",
+	    "limit=",
+	    "limit",
+	    "limit=1e3",
+	    "limit=+5",
+	    "limit=%2B5",
+	    "limit= 5",
+	    "limit=5 ",
+	    "limit=5x",
+	    "limit=1.0",
+	    "limit=0x10",
+	    "limit=1&limit=2",
+	    "limit=5&limit=5",
+	    "limit=%00",
+	    "limit=5%00",
+	    "limit=99999999999999999999",
+	    "limit=18446744073709551617",
 	    "limit=-9223372036854775808",
 	    "limit=1111111111111111111111111111111111111111111111111111111111111111111111111111111"
 	    "11111111111111111111111111111111111111111111111111111",
@@ -72,8 +88,7 @@ static void test_since_before(void)
 	CHECK_STR(e.field, "before_id");
 	CHECK(query_int("before_id=1", "before_id", 1, INT64_MAX, INT64_MAX, &v, &e) == 0 &&
 	      v == 1);
-	CHECK(query_int(NULL, "before_id", 1, INT64_MAX, INT64_MAX, &v, &e) == 0 &&
-	      v == INT64_MAX);
+	CHECK(query_int(NULL, "before_id", 1, INT64_MAX, INT64_MAX, &v, &e) == 0 && v == INT64_MAX);
 }
 
 static void test_status(void)
@@ -87,8 +102,12 @@ static void test_status(void)
 	CHECK_STR(s, "shipped");
 	CHECK(query_status("limit=5&status=cancelled", &s, &e) == 0);
 	CHECK_STR(s, "cancelled");
-	static const char *const bad[] = {"status=bogus", "status=",	    "status",
-					  "status=Shipped", "status=shipped%20", "status=shipped,pending",
+	static const char *const bad[] = {"status=bogus",
+					  "status=",
+					  "status",
+					  "status=Shipped",
+					  "status=shipped%20",
+					  "status=shipped,pending",
 					  "status=shipped&status=pending",
 					  "status=pendingpendingpendingpendingpendingpending"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -114,7 +133,7 @@ static void test_query_param(void)
 	CHECK_STR(out, "x y z");
 	CHECK(http_query_param("a=123456789012345", "a", out, sizeof(out)) == 1);
 	CHECK(http_query_param("a=1234567890123456", "a", out, sizeof(out)) == -1); /* too long */
-	CHECK(http_query_param("a=1&a=1", "a", out, sizeof(out)) == -1);		 /* repeated */
+	CHECK(http_query_param("a=1&a=1", "a", out, sizeof(out)) == -1);	    /* repeated */
 	CHECK(http_query_param("&&a=1&&", "a", out, sizeof(out)) == 1);
 	CHECK_STR(out, "1");
 	CHECK(http_query_param("a", "a", out, sizeof(out)) == 1);

@@ -56,11 +56,26 @@ static void test_not_found(void)
 {
 	struct route_match m;
 	static const char *const paths[] = {
-	    "/",	     "",		   "/api",	       "/api/",
-	    "/api/order",    "/api/orders/",	   "/api/orders//",    "/api/orders/1/",
-	    "/api/orders/1/x", "/api/ordersx",	   "/API/orders",      "//api/orders",
-	    "/api/orders/1/2", "/api/items//sub",  "/api/items/1",     "/api/items/1/subx",
-	    "/healthz",	     "/health/",	   "/nope",	       "/api/changes/1",
+	    "/",
+	    "",
+	    "/api",
+	    "/api/",
+	    "/api/order",
+	    "/api/orders/",
+	    "/api/orders//",
+	    "/api/orders/1/",
+	    "/api/orders/1/x",
+	    "/api/ordersx",
+	    "/API/orders",
+	    "//api/orders",
+	    "/api/orders/1/2",
+	    "/api/items//sub",
+	    "/api/items/1",
+	    "/api/items/1/subx",
+	    "/healthz",
+	    "/health/",
+	    "/nope",
+	    "/api/changes/1",
 	};
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		enum route_status s = match("GET", paths[i], &m);
