@@ -3,6 +3,7 @@
 #ifndef ORDERS_API_H
 #define ORDERS_API_H
 
+#include "auth.h"
 #include "db.h"
 #include "err.h"
 #include "metrics.h"
@@ -20,6 +21,7 @@ struct api {
 	const char *relay_health_host; /* where /health asks the relay */
 	int relay_port;
 	const char *relay_public_url; /* NULL: the page derives it */
+	struct auth auth;	      /* tokens and origins, immutable */
 	atomic_int inflight;	      /* requests inside the dispatcher */
 	atomic_int draining;	      /* set at shutdown: new requests get 503 */
 };

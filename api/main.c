@@ -39,6 +39,12 @@ static const struct config_option options[] = {
     {"API_THREADS", "threads", "64", CONFIG_COUNT,
      "HTTP worker threads: the most requests (and keep-alive connections) served at once"},
     {"DB_POOL_SIZE", "db-pool-size", "8", CONFIG_COUNT, "database connections in the pool"},
+    {"API_TOKEN", "api-token", NULL, CONFIG_TOKEN,
+     "token that writes need (Authorization: Bearer); unset: open"},
+    {"READ_TOKEN", "read-token", NULL, CONFIG_TOKEN,
+     "with API_TOKEN: reads need READ_TOKEN or API_TOKEN"},
+    {"ALLOWED_ORIGINS", "allowed-origins", NULL, CONFIG_ORIGINS,
+     "comma list of scheme://host[:port] allowed for CORS (default: the api's own host)"},
     CONFIG_LOG_OPTION,
 };
 
@@ -88,6 +94,15 @@ int main(int argc, char **argv)
 	const char *host = config_str(&cfg, "HOST");
 	int port = (int)config_num(&cfg, "PORT");
 
+	if (auth_init(&api.auth, config_str(&cfg, "API_TOKEN"), config_str(&cfg, "READ_TOKEN"),
+		      config_str(&cfg, "ALLOWED_ORIGINS"), &err) < 0) {
+		fprintf(stderr, "orders-api: %s\nTry 'orders-api --help'\n", err.msg);
+		exit_code = 2;
+		goto out;
+	}
+	if (auth_open(&api.auth))
+		log_warn(
+		    "no API_TOKEN set: anyone who can reach the api may read and write orders");
 	if (check_database(conninfo, &err) < 0) {
 		fprintf(stderr, "orders-api: %s\n", err.msg);
 		goto out;

@@ -41,6 +41,31 @@ static api_handler handler_for(enum route_id id, unsigned method)
 	return NULL;
 }
 
+/* Section 6: writes need API_TOKEN; reads need a token only when
+ * READ_TOKEN is set; /health, /metrics and the page's bootstrap
+ * (/api/config) never do. */
+static int authorize(struct mg_connection *c, struct api *api, enum route_id id, const char *method,
+		     struct err *err)
+{
+	if (id == R_HEALTH || id == R_METRICS || id == R_CONFIG)
+		return 0;
+	enum auth_need need = strcmp(method, "GET") == 0 ? AUTH_READ : AUTH_WRITE;
+	return auth_check(&api->auth, need, auth_bearer(mg_get_header(c, "Authorization")), err);
+}
+
+/* A CORS preflight: 204 with what the route allows. The CORS origin
+ * header is only there when the Origin is allowed. */
+static int preflight(struct mg_connection *c, const char *allow)
+{
+	mg_printf(c,
+		  "HTTP/1.1 204 No Content\r\nAllow: %s, OPTIONS\r\n"
+		  "Access-Control-Allow-Methods: %s\r\n"
+		  "Access-Control-Allow-Headers: Authorization, Content-Type, If-Match\r\n"
+		  "Access-Control-Max-Age: 600\r\n%sContent-Length: 0\r\n\r\n",
+		  allow, allow, http_connection_headers(c));
+	return 204;
+}
+
 static double seconds_since(const struct timespec *t0)
 {
 	struct timespec t1;
@@ -62,7 +87,9 @@ static int dispatch(struct mg_connection *c)
 	struct err err;
 	err_clear(&err);
 	int status = -1;
+	char cors[512];
 
+	mg_set_user_connection_data(c, NULL);
 	atomic_fetch_add(&api->inflight, 1);
 	if (atomic_load(&api->draining)) {
 		mg_disable_connection_keep_alive(c);
@@ -73,6 +100,15 @@ static int dispatch(struct mg_connection *c)
 		mg_disable_connection_keep_alive(c);
 		goto done;
 	}
+	const char *origin = mg_get_header(c, "Origin");
+	if (origin && auth_origin_allowed(&api->auth, origin, mg_get_header(c, "Host")) &&
+	    strlen(origin) < 256) {
+		snprintf(cors, sizeof(cors),
+			 "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
+			 "Access-Control-Expose-Headers: ETag, Location, Link\r\n",
+			 origin);
+		mg_set_user_connection_data(c, cors);
+	}
 	if (ri->content_length > 64 * 1024)
 		mg_disable_connection_keep_alive(c);
 
@@ -81,10 +117,21 @@ static int dispatch(struct mg_connection *c)
 	    route_match(routes, sizeof(routes) / sizeof(routes[0]), ri->request_method, path, &m)) {
 	case ROUTE_FOUND:
 		route_label = m.def->pattern;
+		if (authorize(c, api, (enum route_id)m.def->id, ri->request_method, &err) < 0) {
+			if (err.kind == ERR_UNAUTHORIZED)
+				snprintf(allow_header, sizeof(allow_header),
+					 "WWW-Authenticate: Bearer realm=\"orders\"\r\n");
+			break;
+		}
 		status = handler_for((enum route_id)m.def->id,
 				     route_method_bit(ri->request_method))(c, api, &m, &err);
 		break;
 	case ROUTE_BAD_METHOD:
+		if (strcmp(ri->request_method, "OPTIONS") == 0) {
+			route_label = "preflight";
+			status = preflight(c, m.allow);
+			break;
+		}
 		route_label = "method_not_allowed";
 		snprintf(allow_header, sizeof(allow_header), "Allow: %s\r\n", m.allow);
 		err_set(&err, ERR_METHOD, "method %s not allowed on %s (allowed: %s)",
@@ -114,6 +161,7 @@ done:
 		log_warn("%s %s -> %d %s", ri->request_method, path, status, err.msg);
 	else
 		log_debug("%s %s -> %d (%.2f ms)", ri->request_method, path, status, secs * 1e3);
+	mg_set_user_connection_data(c, NULL);
 	atomic_fetch_sub(&api->inflight, 1);
 	return status;
 }

@@ -46,6 +46,12 @@ const char *http_status_text(int status)
 	}
 }
 
+const char *http_connection_headers(const struct mg_connection *c)
+{
+	const char *h = mg_get_user_connection_data(c);
+	return h ? h : "";
+}
+
 int http_send_json(struct mg_connection *c, int status, const char *json, size_t len,
 		   const char *extra_headers)
 {
@@ -56,8 +62,9 @@ int http_send_json(struct mg_connection *c, int status, const char *json, size_t
 			 "Content-Length: %zu\r\n"
 			 "Cache-Control: no-store\r\n"
 			 "X-Content-Type-Options: nosniff\r\n"
-			 "%s\r\n",
-			 status, http_status_text(status), len, extra_headers ? extra_headers : "");
+			 "%s%s\r\n",
+			 status, http_status_text(status), len, extra_headers ? extra_headers : "",
+			 http_connection_headers(c));
 	if (n < 0 || (size_t)n >= sizeof(head)) {
 		/* extra headers too long: a programming error; answer without them */
 		n = snprintf(head, sizeof(head),

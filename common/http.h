@@ -15,6 +15,11 @@
 /* Reason phrase for a status ("Not Found"). */
 const char *http_status_text(int status);
 
+/* Headers every response on this connection carries for the request being
+ * served (CORS), set by the dispatcher with mg_set_user_connection_data()
+ * as a "Name: value\r\n..." string; "" when none. */
+const char *http_connection_headers(const struct mg_connection *c);
+
 /* Send a complete response with a JSON body. extra_headers: zero or more
  * "Name: value\r\n" lines, or NULL. Returns status (civetweb's convention). */
 int http_send_json(struct mg_connection *c, int status, const char *json, size_t len,

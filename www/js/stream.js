@@ -1,0 +1,203 @@
+// The change stream (CONTRACT section 5) as a small state machine.
+//
+//   connecting   --hello-->          live
+//   live         --close/error/stall--> reconnecting (retry after backoff)
+//   reconnecting --hello-->          live
+//   reconnecting --MAX_QUIET failures or browser offline--> offline (still retrying)
+//   any          --stop()-->         closed
+//
+// Every (re)connection after the first hello asks for since=<last seq>, so the
+// relay replays what was missed; events at or below the last seq are dropped
+// as duplicates. A missing heartbeat (2 x the heartbeat interval, measured
+// from the gap between heartbeats, 30 s until known) closes a stalled socket.
+
+const DEFAULT_HEARTBEAT_MS = 30000;
+const BACKOFF_MIN_MS = 250;
+const BACKOFF_MAX_MS = 15000;
+const OFFLINE_AFTER_FAILURES = 6;
+
+export class ChangeStream {
+  /**
+   * @param {object} o
+   * @param {() => string} o.baseUrl   relay URL without since/access_token
+   * @param {() => string} o.token     access token or ''
+   * @param {(ev) => void} o.onChange  order_change messages, in seq order, no duplicates
+   * @param {(info) => void} o.onHello {seq, fresh}: fresh = no since was sent
+   * @param {(msg) => void} o.onResync resync messages (reload the table)
+   * @param {(state, info) => void} o.onState
+   * @param {(seq) => void} o.onSeq    last seq changed
+   */
+  constructor(o) {
+    this.o = o;
+    this.ws = null;
+    this.state = 'idle';
+    this.lastSeq = null;
+    this.failures = 0;
+    this.retryTimer = 0;
+    this.watchdog = 0;
+    this.retryAt = 0;
+    this.heartbeatMs = DEFAULT_HEARTBEAT_MS;
+    this.lastHeartbeat = 0;
+    this.stopped = false;
+    this.everLive = false;
+    this.onOnline = () => this.retryNow();
+    this.onOffline = () => { if (this.state !== 'live') this.setState('offline'); };
+  }
+
+  start() {
+    this.stopped = false;
+    window.addEventListener('online', this.onOnline);
+    window.addEventListener('offline', this.onOffline);
+    this.connect();
+  }
+
+  stop() {
+    this.stopped = true;
+    window.removeEventListener('online', this.onOnline);
+    window.removeEventListener('offline', this.onOffline);
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.watchdog);
+    if (this.ws) { this.detach(this.ws); this.ws.close(1000); this.ws = null; }
+    this.setState('closed');
+  }
+
+  /** Skip the backoff wait (user pressed "Retry now", browser came online). */
+  retryNow() {
+    if (this.stopped || this.ws) return; // connected, or an attempt is in flight
+    clearTimeout(this.retryTimer);
+    this.connect();
+  }
+
+  /** Use a new token: reconnect with it. */
+  reconnect() {
+    if (this.stopped) return;
+    if (this.ws) { this.detach(this.ws); this.ws.close(1000); this.ws = null; }
+    clearTimeout(this.retryTimer);
+    this.connect();
+  }
+
+  setState(state, info = {}) {
+    this.state = state;
+    this.o.onState(state, info);
+  }
+
+  url() {
+    const u = new URL(this.o.baseUrl());
+    if (this.lastSeq != null) u.searchParams.set('since', String(this.lastSeq));
+    const t = this.o.token();
+    if (t) u.searchParams.set('access_token', t);
+    return u.toString();
+  }
+
+  connect() {
+    if (this.stopped) return;
+    clearTimeout(this.retryTimer);
+    if (this.ws) { this.detach(this.ws); this.ws.close(1000); this.ws = null; }
+    if (this.state !== 'reconnecting' && this.state !== 'offline') this.setState('connecting');
+    this.sentSince = this.lastSeq;
+    let ws;
+    try {
+      ws = new WebSocket(this.url());
+    } catch (e) {
+      this.fail(`bad relay URL: ${e.message}`);
+      return;
+    }
+    this.ws = ws;
+    ws.onmessage = (m) => this.message(m);
+    ws.onclose = (e) => this.closed(ws, e);
+    ws.onerror = () => { /* a close event follows */ };
+    // The handshake itself must not hang forever either.
+    this.armWatchdog(Math.min(this.heartbeatMs, 10000));
+  }
+
+  detach(ws) {
+    ws.onmessage = ws.onclose = ws.onerror = null;
+  }
+
+  armWatchdog(ms) {
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => this.stalled(), ms);
+  }
+
+  stalled() {
+    const ws = this.ws;
+    if (!ws) return;
+    this.detach(ws);
+    try { ws.close(4000, 'heartbeat missed'); } catch { /* ignore */ }
+    this.ws = null;
+    this.fail(this.state === 'live' ? 'no heartbeat from the relay' : 'the relay did not answer');
+  }
+
+  message(m) {
+    let msg;
+    try { msg = JSON.parse(m.data); } catch { return; }
+    if (!msg || typeof msg !== 'object') return;
+    this.armWatchdog(Math.max(2 * this.heartbeatMs, 1000));
+    switch (msg.type) {
+      case 'hello': {
+        const fresh = this.sentSince == null;
+        if (fresh && Number.isFinite(msg.seq)) this.setSeq(msg.seq);
+        this.failures = 0;
+        this.everLive = true;
+        this.lastHeartbeat = 0;
+        this.setState('live', { server: msg.server });
+        this.o.onHello({ seq: msg.seq, fresh });
+        break;
+      }
+      case 'order_change':
+        if (!Number.isFinite(msg.seq) || !msg.data) return;
+        if (this.lastSeq != null && msg.seq <= this.lastSeq) return; // duplicate after a resume
+        this.setSeq(msg.seq);
+        this.o.onChange(msg);
+        break;
+      case 'heartbeat': {
+        const now = performance.now();
+        if (this.lastHeartbeat) {
+          const gap = now - this.lastHeartbeat;
+          if (gap > 100) this.heartbeatMs = gap;
+          this.armWatchdog(Math.max(2 * this.heartbeatMs, 1000));
+        }
+        this.lastHeartbeat = now;
+        break;
+      }
+      case 'resync':
+        if (Number.isFinite(msg.seq)) this.setSeq(msg.seq, true);
+        this.o.onResync(msg);
+        break;
+      default:
+        break;
+    }
+  }
+
+  setSeq(seq, force = false) {
+    if (force || this.lastSeq == null || seq > this.lastSeq) {
+      this.lastSeq = seq;
+      this.o.onSeq(seq);
+    }
+  }
+
+  closed(ws, e) {
+    if (ws !== this.ws) return;
+    this.detach(ws);
+    this.ws = null;
+    let why = 'connection lost';
+    if (e.code === 1008) why = e.reason || 'closed by the relay (policy)';
+    else if (e.reason) why = e.reason;
+    else if (!this.everLive) why = 'cannot reach the relay';
+    this.fail(why);
+  }
+
+  fail(reason) {
+    clearTimeout(this.watchdog);
+    if (this.stopped) return;
+    this.failures += 1;
+    // Capped exponential backoff with jitter; the first retry is quick.
+    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (this.failures - 1));
+    const delay = Math.round(base / 2 + Math.random() * base / 2);
+    this.retryAt = Date.now() + delay;
+    const offline = (typeof navigator !== 'undefined' && navigator.onLine === false)
+      || this.failures >= OFFLINE_AFTER_FAILURES;
+    this.setState(offline ? 'offline' : 'reconnecting', { reason, retryAt: this.retryAt, failures: this.failures });
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+}
