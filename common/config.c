@@ -35,11 +35,22 @@ int config_parse_duration(const char *s, long long *ms)
 	const char *rest;
 	if (parse_number(s, &v, &rest) < 0)
 		return -1;
+	/* a decimal fraction ("1.5s", "0.25h") comes to whole milliseconds */
+	double frac = 0;
+	if (*rest == '.') {
+		const char *p = rest + 1;
+		double scale = 0.1;
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		for (; isdigit((unsigned char)*p); p++, scale /= 10)
+			frac += (*p - '0') * scale;
+		rest = p;
+	}
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(rest, units[i].suffix) == 0) {
 			if (v > (long long)(9e15 / (double)units[i].mult))
 				return -1;
-			*ms = v * units[i].mult;
+			*ms = v * units[i].mult + (long long)(frac * (double)units[i].mult + 0.5);
 			return 0;
 		}
 	}

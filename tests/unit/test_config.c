@@ -34,7 +34,7 @@ static void test_durations(void)
 					  " 5s",
 					  "5s ",
 					  "5 s",
-					  "1.5s",
+					  "1.s",
 					  "5sec",
 					  "5S",
 					  "5M",
@@ -53,6 +53,17 @@ static void test_durations(void)
 			fprintf(stderr, "duration '%s' accepted\n", bad[i]);
 		CHECK(rc < 0);
 	}
+}
+
+static void test_decimal_durations(void)
+{
+	long long v = 0;
+	CHECK(config_parse_duration("1.5s", &v) == 0 && v == 1500);
+	CHECK(config_parse_duration("0.25h", &v) == 0 && v == 900000);
+	CHECK(config_parse_duration("2.5", &v) == 0 && v == 2500);
+	CHECK(config_parse_duration(".5s", &v) < 0);
+	CHECK(config_parse_duration("1.s", &v) < 0);
+	CHECK(config_parse_duration("1.5.5s", &v) < 0);
 }
 
 static void test_sizes(void)
@@ -429,7 +440,7 @@ static void test_load(void)
 		config_release(&cfg);
 	}
 	{
-		const char *argv[] = {"test", "--ping=1.5s", NULL};
+		const char *argv[] = {"test", "--ping=1.5x", NULL};
 		CHECK(load(&cfg, &e, 2, argv) < 0);
 		CHECK(strncmp(e.msg, "TC_PING:", 8) == 0);
 		config_release(&cfg);
@@ -493,6 +504,7 @@ int main(void)
 		return 1;
 	}
 	test_durations();
+	test_decimal_durations();
 	test_sizes();
 	test_ports();
 	test_check_value();

@@ -1,0 +1,188 @@
+#include "change_filter.h"
+
+#include "order.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const op_names[CHANGE_OP_COUNT] = {"INSERT", "UPDATE", "DELETE"};
+
+int change_op_parse(const char *s)
+{
+	for (int i = 0; i < CHANGE_OP_COUNT; i++)
+		if (strcasecmp(s, op_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *change_op_name(enum change_op op)
+{
+	return (unsigned)op < CHANGE_OP_COUNT ? op_names[op] : "?";
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* URL-decode s[0..n) into out (cap bytes with NUL); -1 if too long, a bad
+ * escape or a NUL byte. '+' is a space. */
+static int url_decode(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)s[i];
+		if (c == '%') {
+			if (i + 2 >= n)
+				return -1;
+			int h = hexval((unsigned char)s[i + 1]),
+			    l = hexval((unsigned char)s[i + 2]);
+			if (h < 0 || l < 0)
+				return -1;
+			c = h * 16 + l;
+			i += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		if (c == 0 || o + 1 >= cap)
+			return -1;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* A decimal number without sign or spaces, at most 18 digits. */
+static int parse_uint(const char *s, long long *out)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 18)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+	errno = 0;
+	*out = strtoll(s, NULL, 10);
+	return errno ? -1 : 0;
+}
+
+/* Split a comma list and map each item with parse(); fills *mask. */
+static int parse_list(const char *v, int (*parse)(const char *), unsigned *mask)
+{
+	char item[64];
+	*mask = 0;
+	const char *p = v;
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (n == 0 || n >= sizeof(item))
+			return -1;
+		memcpy(item, p, n);
+		item[n] = '\0';
+		int k = parse(item);
+		if (k < 0)
+			return -1;
+		*mask |= 1u << k;
+		if (!end)
+			return 0;
+		p = end + 1;
+	}
+}
+
+static int status_parse(const char *s)
+{
+	return order_status_parse(s);
+}
+
+int change_query_parse(const char *query, struct change_query *out, struct err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (!query)
+		return 0;
+	unsigned seen = 0;
+	static const char *const names[] = {"since", "status", "id", "operation"};
+	const char *p = query;
+	while (*p) {
+		const char *end = strchr(p, '&');
+		if (!end)
+			end = p + strlen(p);
+		const char *eq = memchr(p, '=', (size_t)(end - p));
+		const char *kend = eq ? eq : end;
+		int which = -1;
+		for (int i = 0; i < 4; i++)
+			if ((size_t)(kend - p) == strlen(names[i]) &&
+			    strncmp(p, names[i], (size_t)(kend - p)) == 0)
+				which = i;
+		if (which >= 0) {
+			const char *name = names[which];
+			char val[256];
+			const char *v = eq ? eq + 1 : end;
+			if (seen & (1u << which))
+				return err_set_field(err, ERR_INVALID_QUERY, name,
+						     "%s: given more than once", name);
+			seen |= 1u << which;
+			if (url_decode(v, (size_t)(end - v), val, sizeof(val)) < 0 || !val[0])
+				return err_set_field(err, ERR_INVALID_QUERY, name,
+						     "%s: missing or malformed value", name);
+			long long num;
+			switch (which) {
+			case 0:
+				if (parse_uint(val, &num) < 0)
+					return err_set_field(
+					    err, ERR_INVALID_QUERY, name,
+					    "since: must be a sequence number >= 0, got '%.40s'",
+					    val);
+				out->has_since = 1;
+				out->since = num;
+				break;
+			case 1:
+				if (parse_list(val, status_parse, &out->filter.status_mask) < 0)
+					return err_set_field(err, ERR_INVALID_QUERY, name,
+							     "status: must be a comma list of %s, "
+							     "got '%.40s'",
+							     ORDER_STATUS_LIST, val);
+				break;
+			case 2:
+				if (parse_uint(val, &num) < 0 || num < 1)
+					return err_set_field(
+					    err, ERR_INVALID_QUERY, name,
+					    "id: must be a positive order id, got '%.40s'", val);
+				out->filter.id = num;
+				break;
+			default:
+				if (parse_list(val, change_op_parse, &out->filter.op_mask) < 0)
+					return err_set_field(err, ERR_INVALID_QUERY, name,
+							     "operation: must be a comma list of "
+							     "INSERT, UPDATE, DELETE, got '%.40s'",
+							     val);
+				break;
+			}
+		}
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+int change_filter_match(const struct change_filter *f, int op, int status, int old_status,
+			long long id)
+{
+	if (f->id && f->id != id)
+		return 0;
+	if (f->op_mask && (op < 0 || !(f->op_mask & (1u << op))))
+		return 0;
+	if (f->status_mask) {
+		int hit = (status >= 0 && (f->status_mask & (1u << status))) ||
+			  (old_status >= 0 && (f->status_mask & (1u << old_status)));
+		if (!hit)
+			return 0;
+	}
+	return 1;
+}

@@ -1,0 +1,39 @@
+/* change_filter: the query of a change-stream subscription
+ * (`since=SEQ&status=a,b&id=N&operation=INSERT,UPDATE`) and the test of one
+ * change against it. Pure functions, thread-safe; no allocation. */
+#ifndef ORDERS_CHANGE_FILTER_H
+#define ORDERS_CHANGE_FILTER_H
+
+#include "err.h"
+
+enum change_op { CHANGE_OP_INSERT, CHANGE_OP_UPDATE, CHANGE_OP_DELETE, CHANGE_OP_COUNT };
+
+struct change_filter {
+	unsigned status_mask; /* bit per enum order_status; 0 = any */
+	unsigned op_mask;     /* bit per enum change_op; 0 = any */
+	long long id;	      /* order id; 0 = any */
+};
+
+struct change_query {
+	struct change_filter filter;
+	int has_since;
+	long long since; /* >= 0 when has_since */
+};
+
+/* "INSERT" -> CHANGE_OP_INSERT (case-insensitive), or -1. */
+int change_op_parse(const char *s);
+const char *change_op_name(enum change_op op);
+
+/* Parse a raw (URL-encoded) query string; NULL or "" is an empty query.
+ * Parameters other than since, status, id and operation are ignored (the
+ * access-control layer reads access_token). A repeated, empty or invalid
+ * parameter fails with ERR_INVALID_QUERY naming it in err->field. */
+int change_query_parse(const char *query, struct change_query *out, struct err *err)
+    __attribute__((warn_unused_result));
+
+/* 1 if a change matches: status matches the new or the old status
+ * (old_status -1 when none), id and operation match. */
+int change_filter_match(const struct change_filter *f, int op, int status, int old_status,
+			long long id);
+
+#endif

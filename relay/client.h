@@ -1,0 +1,88 @@
+/* client: one WebSocket subscriber and its queue of unsent messages.
+ *
+ * Lifetime (civetweb reuses an mg_connection after the close handler
+ * returns, so nobody may touch conn after client_retire()):
+ *   connect handler   client_new()            refs 1 (the connection's)
+ *   ready handler     hub_add...(): linked in the hub, gets broadcasts
+ *   sender thread     client_take()/client_done(): busy while writing,
+ *                     holds a reference while the client is scheduled
+ *   close handler     hub_remove(), client_retire(): waits until no sender
+ *                     is busy, then conn = NULL; drops the connection's ref
+ * The struct is freed on the last client_unref().
+ *
+ * Fields under `lock` unless noted. Thread-safe through the functions. */
+#ifndef RELAY_CLIENT_H
+#define RELAY_CLIENT_H
+
+#include "change_filter.h"
+#include "msg.h"
+#include "relay.h"
+
+#include <civetweb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+struct client {
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* signalled when a write ends or the queue shrinks */
+	atomic_int refs;
+	unsigned long id;
+	char peer[64];
+	struct relay *relay;
+	struct change_query query;
+	struct mg_connection *conn; /* NULL once retired */
+
+	/* queue of framed messages (ring) */
+	struct msg **ring;
+	size_t head, count, cap;
+	size_t queued_bytes;   /* in the ring */
+	size_t inflight_bytes; /* handed to the socket, not yet written */
+
+	int busy;     /* a sender is writing to conn */
+	int in_ready; /* on the senders' ready queue (holds a ref) */
+	int closing;  /* close frame queued: accept nothing more */
+	int failed;   /* a write failed: the peer is gone */
+	int retired;  /* close handler ran */
+	int kill_pending;
+	long long live_since_ms; /* ready handler returned (read loop running) */
+
+	/* hub linkage: under the hub lock */
+	struct client *prev, *next;
+	int linked;
+	int live;	   /* receives broadcasts */
+	long long min_seq; /* broadcasts with seq <= min_seq are skipped */
+
+	atomic_llong last_pong_ms; /* pong (or connect) time */
+
+	struct client *ready_next; /* under the sender pool lock */
+};
+
+/* New client for conn (not yet linked anywhere). peer is copied. */
+struct client *client_new(struct relay *r, struct mg_connection *conn, const struct change_query *q,
+			  const char *peer);
+struct client *client_ref(struct client *c);
+void client_unref(struct client *c);
+
+/* Queue m (takes a new reference) with c->lock held; enforces the backlog
+ * bound (closes the client with 1008 slow consumer when passed) and
+ * schedules a sender. Returns 0, or -1 if the client takes nothing more. */
+int client_push_locked(struct client *c, struct msg *m);
+/* Lock, push, unlock. */
+int client_push(struct client *c, struct msg *m);
+
+/* Drop what is queued, queue a close frame and accept nothing more. With
+ * c->lock held. */
+void client_close_locked(struct client *c, int code, const char *reason);
+/* Make the worker thread leave its read loop (mg_close_connection) when
+ * that is safe; else mark kill_pending for the ticker. c->lock held. */
+void client_kill_locked(struct client *c);
+
+/* Close handler: wait for the current write, forget conn, drop the queue,
+ * drop the connection's reference. */
+void client_retire(struct client *c);
+
+/* Wait (up to ms) until the unsent bytes are at most `bytes` or the client
+ * is closing/failed. Returns 1 if the client can take more, 0 if not. */
+int client_wait_below(struct client *c, size_t bytes, long ms);
+
+#endif

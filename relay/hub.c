@@ -1,0 +1,211 @@
+#include "hub.h"
+
+#include "buf.h"
+#include "log.h"
+#include "stats.h"
+#include "ws_frame.h"
+#include "xalloc.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct hub {
+	pthread_mutex_t lock;
+	struct relay *relay;
+	struct client *head;
+	int count;
+	long long last;
+};
+
+struct hub *hub_new(struct relay *r, long long last)
+{
+	struct hub *h = xcalloc(1, sizeof(*h));
+	pthread_mutex_init(&h->lock, NULL);
+	h->relay = r;
+	h->last = last;
+	return h;
+}
+
+void hub_free(struct hub *h)
+{
+	if (!h)
+		return;
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+static struct msg *hello_msg(long long seq)
+{
+	char json[128];
+	int n = snprintf(json, sizeof(json),
+			 "{\"type\":\"hello\",\"seq\":%lld,\"server\":\"orders-relay %s\"}", seq,
+			 ORDERS_VERSION);
+	return msg_new_text(json, (size_t)n);
+}
+
+long long hub_add(struct hub *h, struct client *c, int live)
+{
+	pthread_mutex_lock(&h->lock);
+	client_ref(c);
+	c->prev = NULL;
+	c->next = h->head;
+	if (h->head)
+		h->head->prev = c;
+	h->head = c;
+	c->linked = 1;
+	c->live = live;
+	c->min_seq = h->last;
+	h->count++;
+	long long last = h->last;
+	struct msg *m = hello_msg(last);
+	client_push(c, m);
+	msg_unref(m);
+	pthread_mutex_unlock(&h->lock);
+	atomic_fetch_add(&relay_stats.clients, 1);
+	return last;
+}
+
+void hub_remove(struct hub *h, struct client *c)
+{
+	pthread_mutex_lock(&h->lock);
+	if (!c->linked) {
+		pthread_mutex_unlock(&h->lock);
+		return;
+	}
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		h->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->linked = 0;
+	c->live = 0;
+	h->count--;
+	pthread_mutex_unlock(&h->lock);
+	atomic_fetch_sub(&relay_stats.clients, 1);
+	client_unref(c);
+}
+
+int hub_go_live(struct hub *h, struct client *c, long long cursor, long long *target)
+{
+	pthread_mutex_lock(&h->lock);
+	int ok = cursor >= h->last;
+	if (ok) {
+		c->live = 1;
+		c->min_seq = cursor;
+		atomic_store(&c->last_pong_ms, relay_now_ms());
+	} else {
+		*target = h->last;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return ok;
+}
+
+void hub_broadcast(struct hub *h, const struct change *ch, size_t n, long long new_last)
+{
+	pthread_mutex_lock(&h->lock);
+	for (struct client *c = h->head; c; c = c->next) {
+		if (!c->live)
+			continue;
+		const struct change_filter *f = &c->query.filter;
+		pthread_mutex_lock(&c->lock);
+		for (size_t i = 0; i < n; i++) {
+			if (ch[i].seq <= c->min_seq ||
+			    !change_filter_match(f, ch[i].op, ch[i].status, ch[i].old_status,
+						 ch[i].order_id))
+				continue;
+			if (client_push_locked(c, ch[i].msg) < 0)
+				break;
+		}
+		pthread_mutex_unlock(&c->lock);
+	}
+	if (new_last > h->last)
+		h->last = new_last;
+	pthread_mutex_unlock(&h->lock);
+	atomic_fetch_add_explicit(&relay_stats.events, n, memory_order_relaxed);
+}
+
+long long hub_last(struct hub *h)
+{
+	pthread_mutex_lock(&h->lock);
+	long long v = h->last;
+	pthread_mutex_unlock(&h->lock);
+	return v;
+}
+
+int hub_count(struct hub *h)
+{
+	pthread_mutex_lock(&h->lock);
+	int v = h->count;
+	pthread_mutex_unlock(&h->lock);
+	return v;
+}
+
+void hub_heartbeat(struct hub *h)
+{
+	long long now = relay_now_ms();
+	long long limit = 2 * h->relay->ping_ms + 250;
+	pthread_mutex_lock(&h->lock);
+	char json[96];
+	int jn = snprintf(json, sizeof(json), "{\"type\":\"heartbeat\",\"seq\":%lld}", h->last);
+	struct buf b;
+	buf_init(&b, 0);
+	if (ws_frame_encode(&b, 1, WS_OP_PING, NULL, 0, NULL) < 0 ||
+	    ws_frame_encode(&b, 1, WS_OP_TEXT, json, (size_t)jn, NULL) < 0)
+		abort(); /* no cap */
+	struct msg *m = msg_new_raw(b.data, b.len);
+	buf_release(&b);
+	for (struct client *c = h->head; c; c = c->next) {
+		pthread_mutex_lock(&c->lock);
+		if (c->live && !c->closing && now - atomic_load(&c->last_pong_ms) > limit) {
+			log_info("ws#%lu %s answered no ping for %lld ms; dropping", c->id, c->peer,
+				 now - atomic_load(&c->last_pong_ms));
+			atomic_fetch_add(&relay_stats.ping_timeouts, 1);
+			client_close_locked(c, 1001, "ping timeout");
+			client_kill_locked(c);
+		} else if (c->live) {
+			client_push_locked(c, m);
+		}
+		pthread_mutex_unlock(&c->lock);
+	}
+	pthread_mutex_unlock(&h->lock);
+	msg_unref(m);
+}
+
+void hub_kill_pending(struct hub *h)
+{
+	pthread_mutex_lock(&h->lock);
+	for (struct client *c = h->head; c; c = c->next) {
+		pthread_mutex_lock(&c->lock);
+		if (c->kill_pending)
+			client_kill_locked(c);
+		pthread_mutex_unlock(&c->lock);
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
+void hub_close_all(struct hub *h, int code, const char *reason)
+{
+	pthread_mutex_lock(&h->lock);
+	for (struct client *c = h->head; c; c = c->next) {
+		pthread_mutex_lock(&c->lock);
+		client_close_locked(c, code, reason);
+		pthread_mutex_unlock(&c->lock);
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
+int hub_drained(struct hub *h)
+{
+	int drained = 1;
+	pthread_mutex_lock(&h->lock);
+	for (struct client *c = h->head; c && drained; c = c->next) {
+		pthread_mutex_lock(&c->lock);
+		if (c->conn && !c->failed && (c->count || c->busy))
+			drained = 0;
+		pthread_mutex_unlock(&c->lock);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return drained;
+}

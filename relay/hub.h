@@ -1,0 +1,57 @@
+/* hub: the connected clients and the position of the stream.
+ *
+ * `last` is the last seq this relay has delivered: every later change will
+ * be broadcast. A client either gets live broadcasts (client->live) or is
+ * still replaying history; the switch happens under the hub lock when its
+ * replay cursor has reached `last`, so nothing falls in the seam.
+ * Lock order: hub lock, then a client's lock, then the sender pool's lock.
+ * Thread-safe. */
+#ifndef RELAY_HUB_H
+#define RELAY_HUB_H
+
+#include "client.h"
+#include "msg.h"
+#include "relay.h"
+
+#include <stddef.h>
+
+/* One change ready to fan out; msg is the framed event. */
+struct change {
+	long long seq;
+	int op, status, old_status; /* enum change_op, enum order_status, -1 */
+	long long order_id;
+	struct msg *msg;
+};
+
+struct hub *hub_new(struct relay *r, long long last);
+/* Free the hub; every client must have been removed. */
+void hub_free(struct hub *h);
+
+/* Link c and queue its hello. When live, c gets broadcasts from now on (its
+ * hello carries `last`); else it must replay and call hub_go_live().
+ * Returns `last` at that moment. */
+long long hub_add(struct hub *h, struct client *c, int live);
+/* Unlink c (close handler); safe if c was never linked. */
+void hub_remove(struct hub *h, struct client *c);
+/* If cursor >= last, make c live (skipping seq <= cursor) and return 1;
+ * else store last in *target and return 0. */
+int hub_go_live(struct hub *h, struct client *c, long long cursor, long long *target);
+
+/* Fan out n changes in seq order to every live, matching client, then set
+ * last = new_last (>= the last change's seq). */
+void hub_broadcast(struct hub *h, const struct change *ch, size_t n, long long new_last);
+
+long long hub_last(struct hub *h);
+int hub_count(struct hub *h);
+
+/* Liveness tick: queue a ping + heartbeat on every client and drop those
+ * that answered no ping for two intervals. */
+void hub_heartbeat(struct hub *h);
+/* Retry deferred kills (see client_kill_locked). */
+void hub_kill_pending(struct hub *h);
+/* Queue a close frame on every client (shutdown). */
+void hub_close_all(struct hub *h, int code, const char *reason);
+/* 1 when no client has anything left to send. */
+int hub_drained(struct hub *h);
+
+#endif

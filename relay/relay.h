@@ -1,0 +1,30 @@
+/* relay: the context every relay module shares, wired by main.c. */
+#ifndef RELAY_RELAY_H
+#define RELAY_RELAY_H
+
+#include "auth.h"
+
+#include <signal.h>
+#include <stddef.h>
+
+struct hub;
+struct sender_pool;
+struct db_pool;
+struct listener;
+
+struct relay {
+	struct hub *hub;
+	struct sender_pool *senders;
+	struct db_pool *db; /* replay and health queries (not the listener's) */
+	struct listener *listener;
+	size_t backlog;	  /* CLIENT_BACKLOG: unsent bytes before 1008 */
+	long ping_ms;	  /* PING_INTERVAL */
+	int max_clients;  /* MAX_CLIENTS */
+	struct auth auth; /* tokens and origins (section 6), immutable */
+	volatile sig_atomic_t *stop;
+};
+
+/* Monotonic milliseconds, for timeouts. */
+long long relay_now_ms(void);
+
+#endif

@@ -1,0 +1,68 @@
+#include "stats.h"
+
+struct relay_stats relay_stats;
+
+#define LOAD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
+
+int stats_render(struct buf *out, long long last_seq, int db_up)
+{
+	struct relay_stats *s = &relay_stats;
+	int rc = buf_printf(
+	    out,
+	    "# HELP orders_relay_clients Connected WebSocket clients.\n"
+	    "# TYPE orders_relay_clients gauge\n"
+	    "orders_relay_clients %lld\n"
+	    "# HELP orders_relay_connections_total WebSocket connections accepted.\n"
+	    "# TYPE orders_relay_connections_total counter\n"
+	    "orders_relay_connections_total %llu\n"
+	    "# HELP orders_relay_events_total Changes read from the change log and fanned out.\n"
+	    "# TYPE orders_relay_events_total counter\n"
+	    "orders_relay_events_total %llu\n"
+	    "# HELP orders_relay_messages_sent_total WebSocket messages written to clients.\n"
+	    "# TYPE orders_relay_messages_sent_total counter\n"
+	    "orders_relay_messages_sent_total %llu\n"
+	    "# HELP orders_relay_bytes_sent_total Bytes written to WebSocket clients.\n"
+	    "# TYPE orders_relay_bytes_sent_total counter\n"
+	    "orders_relay_bytes_sent_total %llu\n"
+	    "# HELP orders_relay_socket_writes_total Socket writes (one per batch of messages).\n"
+	    "# TYPE orders_relay_socket_writes_total counter\n"
+	    "orders_relay_socket_writes_total %llu\n"
+	    "# HELP orders_relay_slow_consumer_closes_total Clients closed with 1008 slow "
+	    "consumer.\n"
+	    "# TYPE orders_relay_slow_consumer_closes_total counter\n"
+	    "orders_relay_slow_consumer_closes_total %llu\n"
+	    "# HELP orders_relay_ping_timeouts_total Clients dropped for answering no ping.\n"
+	    "# TYPE orders_relay_ping_timeouts_total counter\n"
+	    "orders_relay_ping_timeouts_total %llu\n"
+	    "# HELP orders_relay_db_reconnects_total Reconnections to PostgreSQL.\n"
+	    "# TYPE orders_relay_db_reconnects_total counter\n"
+	    "orders_relay_db_reconnects_total %llu\n"
+	    "# HELP orders_relay_replayed_events_total Events sent from history (since=).\n"
+	    "# TYPE orders_relay_replayed_events_total counter\n"
+	    "orders_relay_replayed_events_total %llu\n"
+	    "# HELP orders_relay_resyncs_total Resync messages sent (history truncated).\n"
+	    "# TYPE orders_relay_resyncs_total counter\n"
+	    "orders_relay_resyncs_total %llu\n"
+	    "# HELP orders_relay_pruned_rows_total Change log rows deleted by retention.\n"
+	    "# TYPE orders_relay_pruned_rows_total counter\n"
+	    "orders_relay_pruned_rows_total %llu\n"
+	    "# HELP orders_relay_sender_threads Sender threads running.\n"
+	    "# TYPE orders_relay_sender_threads gauge\n"
+	    "orders_relay_sender_threads %d\n"
+	    "# HELP orders_relay_last_seq Last seq delivered.\n"
+	    "# TYPE orders_relay_last_seq gauge\n"
+	    "orders_relay_last_seq %lld\n"
+	    "# HELP orders_relay_database_up 1 when the listener is connected to PostgreSQL.\n"
+	    "# TYPE orders_relay_database_up gauge\n"
+	    "orders_relay_database_up %d\n"
+	    "# HELP orders_relay_delivery_lag_seconds Time from the change to its socket "
+	    "write.\n"
+	    "# TYPE orders_relay_delivery_lag_seconds histogram\n",
+	    (long long)atomic_load(&s->clients), LOAD(s->connections), LOAD(s->events),
+	    LOAD(s->messages_sent), LOAD(s->bytes_sent), LOAD(s->writes), LOAD(s->slow_closes),
+	    LOAD(s->ping_timeouts), LOAD(s->db_reconnects), LOAD(s->replayed), LOAD(s->resyncs),
+	    LOAD(s->pruned_rows), atomic_load(&s->sender_threads), last_seq, db_up);
+	if (rc < 0)
+		return -1;
+	return metrics_hist_render(out, "orders_relay_delivery_lag_seconds", "", &s->lag);
+}

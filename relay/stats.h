@@ -1,0 +1,34 @@
+/* stats: the relay's counters for /metrics (Prometheus text). Lock-free
+ * atomics, updated from any thread. */
+#ifndef RELAY_STATS_H
+#define RELAY_STATS_H
+
+#include "buf.h"
+#include "metrics.h"
+
+#include <stdatomic.h>
+
+struct relay_stats {
+	atomic_llong clients;	     /* connected WebSocket clients */
+	atomic_ullong connections;   /* accepted since start */
+	atomic_ullong events;	     /* changes read from the log and fanned out */
+	atomic_ullong messages_sent; /* frames written to clients */
+	atomic_ullong bytes_sent;
+	atomic_ullong writes;	     /* socket writes (one per batch) */
+	atomic_ullong slow_closes;   /* closed with 1008 slow consumer */
+	atomic_ullong ping_timeouts; /* dropped for not answering pings */
+	atomic_ullong db_reconnects;
+	atomic_ullong replayed; /* events sent from history (since=) */
+	atomic_ullong resyncs;
+	atomic_ullong pruned_rows;
+	atomic_int sender_threads;
+	struct metrics_hist lag; /* change to socket write, seconds */
+};
+
+extern struct relay_stats relay_stats;
+
+/* Append the metrics text; last_seq and db_up are sampled by the caller. */
+int stats_render(struct buf *out, long long last_seq, int db_up)
+    __attribute__((warn_unused_result));
+
+#endif

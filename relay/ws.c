@@ -1,0 +1,291 @@
+#include "ws.h"
+
+#include "change_filter.h"
+#include "changes.h"
+#include "client.h"
+#include "db.h"
+#include "http.h"
+#include "hub.h"
+#include "log.h"
+#include "stats.h"
+#include "ws_frame.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define REPLAY_PAGE 1000
+
+static const struct db_stmt stmt_pruned = {0, "relay_pruned",
+					   "SELECT pruned_through FROM order_changes_pruned", 0, 1};
+static const struct db_stmt stmt_replay = {1, "relay_replay",
+					   "SELECT " CHANGES_COLUMNS
+					   " FROM order_changes WHERE seq > $1 AND seq <= $2 "
+					   "ORDER BY seq LIMIT 1000",
+					   2, 1};
+
+/* The token a client presents: the access_token query parameter, an
+ * Authorization: Bearer header, or a "bearer.<token>" subprotocol offered
+ * beside orders.v1 (browsers cannot set headers). Copied into out. */
+static const char *presented_token(struct mg_connection *conn, char *out, size_t cap)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	if (http_query_param(ri->query_string, "access_token", out, cap) > 0)
+		return out;
+	const char *b = auth_bearer(mg_get_header(conn, "Authorization"));
+	if (b) {
+		snprintf(out, cap, "%s", b);
+		return out;
+	}
+	const char *proto = mg_get_header(conn, "Sec-WebSocket-Protocol");
+	for (const char *p = proto; p && *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t n = strcspn(p, ", ");
+		if (n > 7 && n - 7 < cap && strncmp(p, "bearer.", 7) == 0) {
+			memcpy(out, p + 7, n - 7);
+			out[n - 7] = '\0';
+			return out;
+		}
+		p += n;
+	}
+	return NULL;
+}
+
+/* Section 6 on the handshake: a browser Origin must be allowed (403), and
+ * with READ_TOKEN set a token is needed (401). */
+static int ws_authorize(struct relay *r, struct mg_connection *conn, struct err *err)
+{
+	const char *origin = mg_get_header(conn, "Origin");
+	if (origin && !auth_origin_allowed(&r->auth, origin, mg_get_header(conn, "Host")))
+		return err_set(err, ERR_FORBIDDEN, "origin not allowed");
+	char token[300];
+	return auth_check(&r->auth, AUTH_READ, presented_token(conn, token, sizeof(token)), err);
+}
+
+static int ws_connect(const struct mg_connection *cconn, void *cbdata)
+{
+	struct relay *r = cbdata;
+	/* civetweb hands a const pointer, but the connection is ours to answer */
+	struct mg_connection *conn = (struct mg_connection *)(uintptr_t)cconn;
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	struct change_query q;
+	struct err err = {0};
+	const char *path = ri->local_uri_raw ? ri->local_uri_raw : "";
+	if (strcmp(path, "/") != 0 && strcmp(path, "/ws") != 0) {
+		err_set(&err, ERR_NOT_FOUND, "no WebSocket at %s: use / or /ws", path);
+		http_send_error(conn, &err, "Connection: close\r\n");
+		return 1;
+	}
+	if (ws_authorize(r, conn, &err) < 0) {
+		log_info("ws refused %s:%d: %s", ri->remote_addr, ri->remote_port, err.msg);
+		http_send_error(
+		    conn, &err,
+		    err.kind == ERR_UNAUTHORIZED
+			? "Connection: close\r\nWWW-Authenticate: Bearer realm=\"orders\"\r\n"
+			: "Connection: close\r\n");
+		return 1;
+	}
+	if (change_query_parse(ri->query_string, &q, &err) < 0) {
+		log_info("ws refused %s:%d: %s", ri->remote_addr, ri->remote_port, err.msg);
+		http_send_error(conn, &err, "Connection: close\r\n");
+		return 1;
+	}
+	if (hub_count(r->hub) >= r->max_clients) {
+		err_set(&err, ERR_UNAVAILABLE, "too many clients (MAX_CLIENTS=%d)", r->max_clients);
+		log_warn("ws refused %s:%d: %s", ri->remote_addr, ri->remote_port, err.msg);
+		http_send_error(conn, &err, "Connection: close\r\nRetry-After: 5\r\n");
+		return 1;
+	}
+	char peer[64];
+	snprintf(peer, sizeof(peer), "%s:%d", ri->remote_addr, ri->remote_port);
+	struct client *c = client_new(r, conn, &q, peer);
+	mg_set_user_connection_data(conn, c);
+	atomic_fetch_add(&relay_stats.connections, 1);
+	return 0;
+}
+
+static int query_pruned(struct relay *r, long long *out)
+{
+	struct err err = {0};
+	struct db_conn *dc = db_pool_get(r->db, &err);
+	if (!dc)
+		return -1;
+	PGresult *res = db_exec(dc, &stmt_pruned, NULL, &err);
+	db_pool_put(r->db, dc);
+	if (!res)
+		return -1;
+	*out = PQntuples(res) ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	PQclear(res);
+	return 0;
+}
+
+/* One page of history (cursor, target] onto c. Returns rows read or -1. */
+static int replay_page(struct relay *r, struct client *c, long long *cursor, long long target)
+{
+	struct err err = {0};
+	struct db_conn *dc = db_pool_get(r->db, &err);
+	if (!dc)
+		return -1;
+	char a[32], b[32];
+	snprintf(a, sizeof(a), "%lld", *cursor);
+	snprintf(b, sizeof(b), "%lld", target);
+	const char *params[2] = {a, b};
+	PGresult *res = db_exec(dc, &stmt_replay, params, &err);
+	db_pool_put(r->db, dc);
+	if (!res)
+		return -1;
+	int n = PQntuples(res);
+	for (int i = 0; i < n; i++) {
+		struct change ch;
+		if (change_from_row(res, i, 0, &ch) < 0)
+			continue;
+		if (ch.seq > *cursor && change_filter_match(&c->query.filter, ch.op, ch.status,
+							    ch.old_status, ch.order_id)) {
+			if (client_push(c, ch.msg) == 0)
+				atomic_fetch_add(&relay_stats.replayed, 1);
+		}
+		if (ch.seq > *cursor)
+			*cursor = ch.seq;
+		change_release(&ch);
+	}
+	PQclear(res);
+	if (n < REPLAY_PAGE)
+		*cursor = target;
+	return n;
+}
+
+static int client_gone(struct client *c)
+{
+	pthread_mutex_lock(&c->lock);
+	int gone = c->closing || c->failed;
+	pthread_mutex_unlock(&c->lock);
+	return gone;
+}
+
+/* Send history after since, then switch c to live delivery under the hub
+ * lock at exactly the seq the history reached. Runs on c's worker thread. */
+static void replay(struct relay *r, struct client *c, long long since)
+{
+	long long cursor = since, target = 0;
+	long long pruned = 0;
+	long delay = 100;
+	while (query_pruned(r, &pruned) < 0) {
+		if (*r->stop || client_gone(c))
+			return;
+		usleep((useconds_t)delay * 1000);
+		delay = delay * 2 > 2000 ? 2000 : delay * 2;
+	}
+	if (since < pruned) {
+		long long last = hub_last(r->hub);
+		char json[128];
+		int n = snprintf(
+		    json, sizeof(json),
+		    "{\"type\":\"resync\",\"seq\":%lld,\"reason\":\"history_truncated\"}", last);
+		struct msg *m = msg_new_text(json, (size_t)n);
+		client_push(c, m);
+		msg_unref(m);
+		atomic_fetch_add(&relay_stats.resyncs, 1);
+		log_info("ws#%lu %s since=%lld is before pruned_through=%lld: resync at %lld",
+			 c->id, c->peer, since, pruned, last);
+		cursor = last;
+	}
+	delay = 100;
+	while (!hub_go_live(r->hub, c, cursor, &target)) {
+		if (*r->stop || client_gone(c))
+			return;
+		/* keep at most half the backlog queued: replay goes at the
+		 * client's pace instead of closing it as slow */
+		if (!client_wait_below(c, r->backlog / 2, 500))
+			continue;
+		if (replay_page(r, c, &cursor, target) < 0) {
+			usleep((useconds_t)delay * 1000);
+			delay = delay * 2 > 2000 ? 2000 : delay * 2;
+			continue;
+		}
+		delay = 100;
+	}
+	log_debug("ws#%lu %s live from seq %lld", c->id, c->peer, cursor);
+}
+
+static void ws_ready(struct mg_connection *conn, void *cbdata)
+{
+	struct relay *r = cbdata;
+	struct client *c = mg_get_user_connection_data(conn);
+	if (!c)
+		return;
+	const struct change_query *q = &c->query;
+	char since[32] = "";
+	if (q->has_since)
+		snprintf(since, sizeof(since), " since=%lld", q->since);
+	log_info("ws#%lu %s subscribed%s%s", c->id, c->peer, since,
+		 q->filter.status_mask || q->filter.op_mask || q->filter.id ? " (filtered)" : "");
+	hub_add(r->hub, c, !q->has_since);
+	if (q->has_since)
+		replay(r, c, q->since);
+	pthread_mutex_lock(&c->lock);
+	c->live_since_ms = relay_now_ms();
+	pthread_mutex_unlock(&c->lock);
+}
+
+static int ws_data(struct mg_connection *conn, int bits, char *data, size_t len, void *cbdata)
+{
+	(void)cbdata;
+	struct client *c = mg_get_user_connection_data(conn);
+	int op = bits & 0x0f;
+	if (c && (op == WS_OP_PONG || op == WS_OP_TEXT || op == WS_OP_BINARY))
+		atomic_store(&c->last_pong_ms, relay_now_ms());
+	if (op == WS_OP_PING) {
+		mg_websocket_write(conn, MG_WEBSOCKET_OPCODE_PONG, data,
+				   len > WS_CONTROL_MAX ? WS_CONTROL_MAX : len);
+	} else if (op == WS_OP_CLOSE) {
+		int closing = 0;
+		if (c) {
+			pthread_mutex_lock(&c->lock);
+			closing = c->closing;
+			c->closing = 1;
+			pthread_mutex_unlock(&c->lock);
+		}
+		if (!closing) /* echo the peer's close; ours was already sent otherwise */
+			mg_websocket_write(conn, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, data,
+					   len >= 2 ? 2 : 0);
+		return 0;
+	}
+	return 1;
+}
+
+static void retire(const struct mg_connection *conn, struct relay *r)
+{
+	struct client *c = mg_get_user_connection_data(conn);
+	if (!c)
+		return;
+	mg_set_user_connection_data(conn, NULL);
+	hub_remove(r->hub, c);
+	log_info("ws#%lu %s disconnected", c->id, c->peer);
+	client_retire(c);
+}
+
+static void ws_close(const struct mg_connection *conn, void *cbdata)
+{
+	retire(conn, cbdata);
+}
+
+void ws_connection_closed(const struct mg_connection *conn)
+{
+	struct mg_context *ctx = mg_get_context(conn);
+	if (ctx && mg_get_user_connection_data(conn))
+		retire(conn, mg_get_user_data(ctx));
+}
+
+void ws_register(struct mg_context *ctx, struct relay *r)
+{
+	/* a client offering "orders.v1, bearer.<token>" gets orders.v1 selected */
+	static const char *protocols[] = {"orders.v1"};
+	static struct mg_websocket_subprotocols subprotocols = {1, protocols};
+	mg_set_websocket_handler_with_subprotocols(ctx, "/", &subprotocols, ws_connect, ws_ready,
+						   ws_data, ws_close, r);
+	mg_set_websocket_handler_with_subprotocols(ctx, "/ws", &subprotocols, ws_connect, ws_ready,
+						   ws_data, ws_close, r);
+}
