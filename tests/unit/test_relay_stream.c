@@ -61,7 +61,6 @@ static void test_match(void)
 	CHECK(change_filter_match(&f, CHANGE_OP_DELETE, ORDER_STATUS_PENDING, -1, 5));
 }
 
-
 static void test_event(void)
 {
 	struct buf b;
