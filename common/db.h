@@ -18,7 +18,7 @@
 #include <libpq-fe.h>
 
 /* The newest migration in schema/ the programs need (its number). */
-#define DB_SCHEMA_VERSION "002"
+#define DB_SCHEMA_VERSION "003"
 /* Most statements a program may register with db_stmt (ids 0..63). */
 #define DB_MAX_STMTS 64
 
