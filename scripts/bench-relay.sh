@@ -96,7 +96,10 @@ scenarios=(
 )
 rows=()
 failed=0
+idx=0
 for s in "${scenarios[@]}"; do
+	idx=$((idx + 1))
+	case " ${BENCH_RELAY_ONLY:-1 2 3} " in *" $idx "*) ;; *) continue ;; esac
 	read -r name n rate r p99t rsst <<<"$s"
 	start_relay "$n" || { failed=1; break; }
 	echo "bench-relay: $name (relay pid $relay_pid, port $port)" >&2
