@@ -32,7 +32,6 @@ struct client *client_new(struct relay *r, struct mg_connection *conn, const str
 	c->relay = r;
 	c->query = *q;
 	c->conn = conn;
-	atomic_init(&c->last_pong_ms, relay_now_ms());
 	return c;
 }
 
@@ -121,22 +120,6 @@ int client_push(struct client *c, struct msg *m)
 	int rc = client_push_locked(c, m);
 	pthread_mutex_unlock(&c->lock);
 	return rc;
-}
-
-void client_kill_locked(struct client *c)
-{
-	if (!c->conn || c->retired)
-		return;
-	/* mg_close_connection() only flags a connection whose worker is in
-	 * the WebSocket read loop; before that it would close the socket
-	 * under the worker. The loop starts right after the ready handler
-	 * returns, so wait a moment past that. */
-	if (c->live_since_ms && relay_now_ms() - c->live_since_ms > 1000) {
-		mg_close_connection(c->conn);
-		c->kill_pending = 0;
-	} else {
-		c->kill_pending = 1;
-	}
 }
 
 void client_retire(struct client *c)

@@ -43,16 +43,12 @@ struct client {
 	int closing;  /* close frame queued: accept nothing more */
 	int failed;   /* a write failed: the peer is gone */
 	int retired;  /* close handler ran */
-	int kill_pending;
-	long long live_since_ms; /* ready handler returned (read loop running) */
 
 	/* hub linkage: under the hub lock */
 	struct client *prev, *next;
 	int linked;
 	int live;	   /* receives broadcasts */
 	long long min_seq; /* broadcasts with seq <= min_seq are skipped */
-
-	atomic_llong last_pong_ms; /* pong (or connect) time */
 
 	struct client *ready_next; /* under the sender pool lock */
 };
@@ -73,9 +69,6 @@ int client_push(struct client *c, struct msg *m);
 /* Drop what is queued, queue a close frame and accept nothing more. With
  * c->lock held. */
 void client_close_locked(struct client *c, int code, const char *reason);
-/* Make the worker thread leave its read loop (mg_close_connection) when
- * that is safe; else mark kill_pending for the ticker. c->lock held. */
-void client_kill_locked(struct client *c);
 
 /* Close handler: wait for the current write, forget conn, drop the queue,
  * drop the connection's reference. */

@@ -94,7 +94,6 @@ int hub_go_live(struct hub *h, struct client *c, long long cursor, long long *ta
 	if (ok) {
 		c->live = 1;
 		c->min_seq = cursor;
-		atomic_store(&c->last_pong_ms, relay_now_ms());
 	} else {
 		*target = h->last;
 	}
@@ -144,45 +143,32 @@ int hub_count(struct hub *h)
 
 void hub_heartbeat(struct hub *h)
 {
-	long long now = relay_now_ms();
-	long long limit = 2 * h->relay->ping_ms + 250;
 	pthread_mutex_lock(&h->lock);
 	char json[96];
 	int jn = snprintf(json, sizeof(json), "{\"type\":\"heartbeat\",\"seq\":%lld}", h->last);
 	struct buf b;
 	buf_init(&b, 0);
-	if (ws_frame_encode(&b, 1, WS_OP_PING, NULL, 0, NULL) < 0 ||
-	    ws_frame_encode(&b, 1, WS_OP_TEXT, json, (size_t)jn, NULL) < 0)
+	if (ws_frame_encode(&b, 1, WS_OP_PING, NULL, 0, NULL) < 0)
 		abort(); /* no cap */
-	struct msg *m = msg_new_raw(b.data, b.len);
+	/* a client still replaying history gets the ping only: heartbeat.seq
+	 * promises that every later event follows, which its replay has not
+	 * reached yet */
+	struct msg *ping = msg_new_raw(b.data, b.len);
+	if (ws_frame_encode(&b, 1, WS_OP_TEXT, json, (size_t)jn, NULL) < 0)
+		abort();
+	struct msg *both = msg_new_raw(b.data, b.len);
 	buf_release(&b);
+	/* Peers that answer no ping are dropped by civetweb's own ping/pong
+	 * check on their worker thread (see start_server in main.c). */
 	for (struct client *c = h->head; c; c = c->next) {
 		pthread_mutex_lock(&c->lock);
-		if (c->live && !c->closing && now - atomic_load(&c->last_pong_ms) > limit) {
-			log_info("ws#%lu %s answered no ping for %lld ms; dropping", c->id, c->peer,
-				 now - atomic_load(&c->last_pong_ms));
-			atomic_fetch_add(&relay_stats.ping_timeouts, 1);
-			client_close_locked(c, 1001, "ping timeout");
-			client_kill_locked(c);
-		} else if (c->live) {
-			client_push_locked(c, m);
-		}
+		if (!c->closing)
+			client_push_locked(c, c->live ? both : ping);
 		pthread_mutex_unlock(&c->lock);
 	}
 	pthread_mutex_unlock(&h->lock);
-	msg_unref(m);
-}
-
-void hub_kill_pending(struct hub *h)
-{
-	pthread_mutex_lock(&h->lock);
-	for (struct client *c = h->head; c; c = c->next) {
-		pthread_mutex_lock(&c->lock);
-		if (c->kill_pending)
-			client_kill_locked(c);
-		pthread_mutex_unlock(&c->lock);
-	}
-	pthread_mutex_unlock(&h->lock);
+	msg_unref(ping);
+	msg_unref(both);
 }
 
 void hub_close_all(struct hub *h, int code, const char *reason)

@@ -47,8 +47,6 @@ int hub_count(struct hub *h);
 /* Liveness tick: queue a ping + heartbeat on every client and drop those
  * that answered no ping for two intervals. */
 void hub_heartbeat(struct hub *h);
-/* Retry deferred kills (see client_kill_locked). */
-void hub_kill_pending(struct hub *h);
 /* Queue a close frame on every client (shutdown). */
 void hub_close_all(struct hub *h, int code, const char *reason);
 /* 1 when no client has anything left to send. */

@@ -44,7 +44,8 @@ static const char READ_SQL[] = "SELECT pg_current_snapshot()::text, " CHANGES_CO
 
 static const char PRUNE_SQL[] =
     "WITH d AS (DELETE FROM order_changes WHERE seq IN (SELECT seq FROM order_changes "
-    "WHERE changed_at < now() - $1::interval ORDER BY seq LIMIT $2) RETURNING seq), "
+    "WHERE changed_at < now() - $1::interval AND seq <= $3 ORDER BY seq LIMIT $2) "
+    "RETURNING seq), "
     "u AS (UPDATE order_changes_pruned SET pruned_through = "
     "GREATEST(pruned_through, (SELECT max(seq) FROM d)) "
     "WHERE EXISTS (SELECT 1 FROM d) RETURNING 1) "
@@ -293,9 +294,13 @@ static int prune(struct listener *l)
 	char interval[48], lim[16];
 	snprintf(interval, sizeof(interval), "%lld milliseconds", l->retention_ms);
 	snprintf(lim, sizeof(lim), "%d", PRUNE_BATCH);
-	const char *params[2] = {interval, lim};
+	/* never past what this relay has delivered: a row logged long ago by a
+	 * transaction that commits late must be read before it may go */
+	char cursor[32];
+	snprintf(cursor, sizeof(cursor), "%lld", l->gate.cursor);
+	const char *params[3] = {interval, lim, cursor};
 	for (int round = 0; round < 20 && !atomic_load(&l->stop); round++) {
-		PGresult *r = PQexecParams(l->pg, PRUNE_SQL, 2, NULL, params, NULL, NULL, 0);
+		PGresult *r = PQexecParams(l->pg, PRUNE_SQL, 3, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 			char msg[200];
 			first_line(msg, sizeof(msg), PQresultErrorMessage(r));

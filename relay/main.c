@@ -65,6 +65,10 @@ static const struct config_option options[] = {
 };
 #define NOPTS (sizeof(options) / sizeof(options[0]))
 
+/* civetweb 1.15 closes a WebSocket after this many unanswered pings
+ * (MG_MAX_UNANSWERED_PING in its source). */
+#define CIVETWEB_UNANSWERED_PINGS 5
+
 static volatile sig_atomic_t stop_flag;
 
 static void on_signal(int sig)
@@ -129,12 +133,31 @@ static struct mg_context *start_server(struct relay *r, const struct config *cfg
 		snprintf(ports, sizeof(ports), "%s:%lld", host, port);
 	snprintf(threads, sizeof(threads), "%d", r->max_clients + HTTP_THREADS);
 	snprintf(wtimeout, sizeof(wtimeout), "%lld", config_num(cfg, "WRITE_TIMEOUT"));
-	const char *opts[] = {
-	    "listening_ports", ports, "num_threads", threads, "request_timeout_ms", wtimeout,
-	    /* how often an idle WebSocket worker wakes up: bounds how
-	     * long a dropped client holds its thread */
-	    "websocket_timeout_ms", "1000", "enable_websocket_ping_pong", "no", "listen_backlog",
-	    "1024", "connection_queue", "1024", "max_request_size", "8192", NULL};
+	/* A connection is only ever closed by its own worker thread: closing it
+	 * from another thread races with the worker leaving its read loop. So
+	 * civetweb's own ping/pong drops silent peers: after
+	 * CIVETWEB_UNANSWERED_PINGS pings each a websocket_timeout apart go
+	 * unanswered, the worker closes the socket - two PING_INTERVALs. */
+	char wsidle[32];
+	long long idle = 2 * config_num(cfg, "PING_INTERVAL") / CIVETWEB_UNANSWERED_PINGS;
+	snprintf(wsidle, sizeof(wsidle), "%lld", idle < 50 ? 50 : idle);
+	const char *opts[] = {"listening_ports",
+			      ports,
+			      "num_threads",
+			      threads,
+			      "request_timeout_ms",
+			      wtimeout,
+			      "websocket_timeout_ms",
+			      wsidle,
+			      "enable_websocket_ping_pong",
+			      "yes",
+			      "listen_backlog",
+			      "1024",
+			      "connection_queue",
+			      "1024",
+			      "max_request_size",
+			      "8192",
+			      NULL};
 	struct mg_callbacks cb;
 	memset(&cb, 0, sizeof(cb));
 	cb.log_message = civet_log;
@@ -236,7 +259,7 @@ int main(int argc, char **argv)
 		 config_str(&cfg, "HOST"), config_num(&cfg, "WS_PORT"), hub_last(r.hub),
 		 r.max_clients, r.ping_ms, r.backlog);
 
-	long long next_ping = relay_now_ms() + r.ping_ms, next_kill = 0;
+	long long next_ping = relay_now_ms() + r.ping_ms;
 	while (!stop_flag) {
 		usleep(TICK_MS * 1000);
 		long long now = relay_now_ms();
@@ -244,10 +267,6 @@ int main(int argc, char **argv)
 		if (now >= next_ping) {
 			hub_heartbeat(r.hub);
 			next_ping = now + r.ping_ms;
-		}
-		if (now >= next_kill) {
-			hub_kill_pending(r.hub);
-			next_kill = now + 500;
 		}
 	}
 	log_info("shutting down: closing %d client(s)", hub_count(r.hub));

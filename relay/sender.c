@@ -193,8 +193,9 @@ static void serve(struct sender *s, struct client *c, struct buf *scratch, struc
 		c->failed = 1;
 		c->closing = 1;
 	}
-	if (!ok || has_close)
-		client_kill_locked(c);
+	/* after a failed write or our close frame the worker thread ends the
+	 * connection itself: on the peer's close or EOF, or when its pings go
+	 * unanswered (see start_server) */
 	int again = ok && !has_close && c->count > 0 && c->conn && !c->failed;
 	if (!again)
 		c->in_ready = 0;

@@ -31,9 +31,6 @@ int stats_render(struct buf *out, long long last_seq, int db_up)
 	    "consumer.\n"
 	    "# TYPE orders_relay_slow_consumer_closes_total counter\n"
 	    "orders_relay_slow_consumer_closes_total %llu\n"
-	    "# HELP orders_relay_ping_timeouts_total Clients dropped for answering no ping.\n"
-	    "# TYPE orders_relay_ping_timeouts_total counter\n"
-	    "orders_relay_ping_timeouts_total %llu\n"
 	    "# HELP orders_relay_db_reconnects_total Reconnections to PostgreSQL.\n"
 	    "# TYPE orders_relay_db_reconnects_total counter\n"
 	    "orders_relay_db_reconnects_total %llu\n"
@@ -60,8 +57,8 @@ int stats_render(struct buf *out, long long last_seq, int db_up)
 	    "# TYPE orders_relay_delivery_lag_seconds histogram\n",
 	    (long long)atomic_load(&s->clients), LOAD(s->connections), LOAD(s->events),
 	    LOAD(s->messages_sent), LOAD(s->bytes_sent), LOAD(s->writes), LOAD(s->slow_closes),
-	    LOAD(s->ping_timeouts), LOAD(s->db_reconnects), LOAD(s->replayed), LOAD(s->resyncs),
-	    LOAD(s->pruned_rows), atomic_load(&s->sender_threads), last_seq, db_up);
+	    LOAD(s->db_reconnects), LOAD(s->replayed), LOAD(s->resyncs), LOAD(s->pruned_rows),
+	    atomic_load(&s->sender_threads), last_seq, db_up);
 	if (rc < 0)
 		return -1;
 	return metrics_hist_render(out, "orders_relay_delivery_lag_seconds", "", &s->lag);

@@ -14,9 +14,8 @@ struct relay_stats {
 	atomic_ullong events;	     /* changes read from the log and fanned out */
 	atomic_ullong messages_sent; /* frames written to clients */
 	atomic_ullong bytes_sent;
-	atomic_ullong writes;	     /* socket writes (one per batch) */
-	atomic_ullong slow_closes;   /* closed with 1008 slow consumer */
-	atomic_ullong ping_timeouts; /* dropped for not answering pings */
+	atomic_ullong writes;	   /* socket writes (one per batch) */
+	atomic_ullong slow_closes; /* closed with 1008 slow consumer */
 	atomic_ullong db_reconnects;
 	atomic_ullong replayed; /* events sent from history (since=) */
 	atomic_ullong resyncs;

@@ -20,11 +20,16 @@
 
 static const struct db_stmt stmt_pruned = {0, "relay_pruned",
 					   "SELECT pruned_through FROM order_changes_pruned", 0, 1};
-static const struct db_stmt stmt_replay = {1, "relay_replay",
-					   "SELECT " CHANGES_COLUMNS
-					   " FROM order_changes WHERE seq > $1 AND seq <= $2 "
-					   "ORDER BY seq LIMIT 1000",
-					   2, 1};
+/* A page of history and, in the same snapshot, what retention has pruned:
+ * pruning deletes rows and raises pruned_through in one transaction, so a
+ * page never shows a gap that pruning made without saying so. */
+static const struct db_stmt stmt_replay = {
+    1, "relay_replay",
+    "SELECT c.*, p.pruned_through FROM order_changes_pruned p LEFT JOIN LATERAL "
+    "(SELECT " CHANGES_COLUMNS
+    " FROM order_changes WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 1000) c "
+    "ON true",
+    2, 1};
 
 /* The token a client presents: the access_token query parameter, an
  * Authorization: Bearer header, or a "bearer.<token>" subprotocol offered
@@ -122,8 +127,10 @@ static int query_pruned(struct relay *r, long long *out)
 	return 0;
 }
 
-/* One page of history (cursor, target] onto c. Returns rows read or -1. */
-static int replay_page(struct relay *r, struct client *c, long long *cursor, long long target)
+/* One page of history (cursor, target] onto c. Returns rows read, -1 on
+ * a database error, or -2 when retention pruned past *cursor (*pruned). */
+static int replay_page(struct relay *r, struct client *c, long long *cursor, long long target,
+		       long long *pruned)
 {
 	struct err err = {0};
 	struct db_conn *dc = db_pool_get(r->db, &err);
@@ -138,10 +145,17 @@ static int replay_page(struct relay *r, struct client *c, long long *cursor, lon
 	if (!res)
 		return -1;
 	int n = PQntuples(res);
+	*pruned = n ? strtoll(PQgetvalue(res, 0, CHANGES_NCOLS), NULL, 10) : 0;
+	if (*pruned > *cursor) {
+		PQclear(res);
+		return -2;
+	}
+	int rows = 0;
 	for (int i = 0; i < n; i++) {
 		struct change ch;
-		if (change_from_row(res, i, 0, &ch) < 0)
+		if (PQgetisnull(res, i, 0) || change_from_row(res, i, 0, &ch) < 0)
 			continue;
+		rows++;
 		if (ch.seq > *cursor && change_filter_match(&c->query.filter, ch.op, ch.status,
 							    ch.old_status, ch.order_id)) {
 			if (client_push(c, ch.msg) == 0)
@@ -152,9 +166,27 @@ static int replay_page(struct relay *r, struct client *c, long long *cursor, lon
 		change_release(&ch);
 	}
 	PQclear(res);
-	if (n < REPLAY_PAGE)
+	if (rows < REPLAY_PAGE)
 		*cursor = target;
-	return n;
+	return rows;
+}
+
+/* History after `since` is gone: tell the client to reload and continue
+ * from the relay's latest seq; returns that seq. */
+static long long send_resync(struct relay *r, struct client *c, long long since, long long pruned)
+{
+	long long last = hub_last(r->hub);
+	char json[128];
+	int n =
+	    snprintf(json, sizeof(json),
+		     "{\"type\":\"resync\",\"seq\":%lld,\"reason\":\"history_truncated\"}", last);
+	struct msg *m = msg_new_text(json, (size_t)n);
+	client_push(c, m);
+	msg_unref(m);
+	atomic_fetch_add(&relay_stats.resyncs, 1);
+	log_info("ws#%lu %s since=%lld is before pruned_through=%lld: resync at %lld", c->id,
+		 c->peer, since, pruned, last);
+	return last;
 }
 
 static int client_gone(struct client *c)
@@ -178,20 +210,8 @@ static void replay(struct relay *r, struct client *c, long long since)
 		usleep((useconds_t)delay * 1000);
 		delay = delay * 2 > 2000 ? 2000 : delay * 2;
 	}
-	if (since < pruned) {
-		long long last = hub_last(r->hub);
-		char json[128];
-		int n = snprintf(
-		    json, sizeof(json),
-		    "{\"type\":\"resync\",\"seq\":%lld,\"reason\":\"history_truncated\"}", last);
-		struct msg *m = msg_new_text(json, (size_t)n);
-		client_push(c, m);
-		msg_unref(m);
-		atomic_fetch_add(&relay_stats.resyncs, 1);
-		log_info("ws#%lu %s since=%lld is before pruned_through=%lld: resync at %lld",
-			 c->id, c->peer, since, pruned, last);
-		cursor = last;
-	}
+	if (since < pruned)
+		cursor = send_resync(r, c, since, pruned);
 	delay = 100;
 	while (!hub_go_live(r->hub, c, cursor, &target)) {
 		if (*r->stop || client_gone(c))
@@ -200,7 +220,12 @@ static void replay(struct relay *r, struct client *c, long long since)
 		 * client's pace instead of closing it as slow */
 		if (!client_wait_below(c, r->backlog / 2, 500))
 			continue;
-		if (replay_page(r, c, &cursor, target) < 0) {
+		int got = replay_page(r, c, &cursor, target, &pruned);
+		if (got == -2) {
+			cursor = send_resync(r, c, cursor, pruned);
+			continue;
+		}
+		if (got < 0) {
 			usleep((useconds_t)delay * 1000);
 			delay = delay * 2 > 2000 ? 2000 : delay * 2;
 			continue;
@@ -225,9 +250,6 @@ static void ws_ready(struct mg_connection *conn, void *cbdata)
 	hub_add(r->hub, c, !q->has_since);
 	if (q->has_since)
 		replay(r, c, q->since);
-	pthread_mutex_lock(&c->lock);
-	c->live_since_ms = relay_now_ms();
-	pthread_mutex_unlock(&c->lock);
 }
 
 static int ws_data(struct mg_connection *conn, int bits, char *data, size_t len, void *cbdata)
@@ -235,8 +257,6 @@ static int ws_data(struct mg_connection *conn, int bits, char *data, size_t len,
 	(void)cbdata;
 	struct client *c = mg_get_user_connection_data(conn);
 	int op = bits & 0x0f;
-	if (c && (op == WS_OP_PONG || op == WS_OP_TEXT || op == WS_OP_BINARY))
-		atomic_store(&c->last_pong_ms, relay_now_ms());
 	if (op == WS_OP_PING) {
 		mg_websocket_write(conn, MG_WEBSOCKET_OPCODE_PONG, data,
 				   len > WS_CONTROL_MAX ? WS_CONTROL_MAX : len);
