@@ -144,8 +144,10 @@ int main(int argc, char **argv)
 	log_info("listening on http://%s:%d (%zu web files, %lld threads, pool of %lld)", host,
 		 port, static_files_count(api.www), config_num(&cfg, "API_THREADS"),
 		 config_num(&cfg, "DB_POOL_SIZE"));
+	/* a signal may be delivered to any thread: poll the flag rather than
+	 * pause() in this one */
 	while (!stop_requested)
-		pause();
+		usleep(100 * 1000);
 	log_info("stopping: finishing requests in flight");
 	server_drain(&api, 10000);
 	server_stop(ctx);

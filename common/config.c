@@ -394,7 +394,8 @@ int config_load(struct config *cfg, const char *program, const char *usage, cons
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		const char *e = getenv(opts[i].env);
-		config_set(&cfg->values[i], e ? e : opts[i].def);
+		/* VAR= (empty) means unset, as in most .env files */
+		config_set(&cfg->values[i], e && *e ? e : opts[i].def);
 	}
 
 	struct option *lopts = xcalloc(n + 3, sizeof(*lopts));
@@ -425,7 +426,7 @@ int config_load(struct config *cfg, const char *program, const char *usage, cons
 			goto out;
 		}
 		if (c >= 1000 && c < 1000 + (int)n) {
-			config_set(&cfg->values[c - 1000], optarg);
+			config_set(&cfg->values[c - 1000], *optarg ? optarg : opts[c - 1000].def);
 			continue;
 		}
 		if (c == ':') {

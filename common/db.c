@@ -58,10 +58,31 @@ char *db_describe(PGconn *conn)
 
 PGconn *db_connect(const char *conninfo, const char *app, struct err *err)
 {
+	/* Settings the programs rely on, added to what the user's URL says:
+	 * TimeZone=UTC joins any options it has; application_name and
+	 * connect_timeout only when it sets none. */
+	const char *user_opts = NULL, *user_app = NULL, *user_timeout = NULL;
+	PQconninfoOption *parsed = PQconninfoParse(conninfo, NULL);
+	for (PQconninfoOption *o = parsed; o && o->keyword; o++) {
+		if (!o->val || !*o->val)
+			continue;
+		if (strcmp(o->keyword, "options") == 0)
+			user_opts = o->val;
+		else if (strcmp(o->keyword, "application_name") == 0)
+			user_app = o->val;
+		else if (strcmp(o->keyword, "connect_timeout") == 0)
+			user_timeout = o->val;
+	}
+	char options[1024];
+	snprintf(options, sizeof(options), "%s%s-c TimeZone=UTC", user_opts ? user_opts : "",
+		 user_opts ? " " : "");
 	const char *const keys[] = {"dbname",	       "application_name", "options",
 				    "connect_timeout", "client_encoding",  NULL};
-	const char *const vals[] = {conninfo, app, "-c TimeZone=UTC", "5", "UTF8", NULL};
+	const char *const vals[] = {conninfo, user_app ? user_app : app,
+				    options,  user_timeout ? user_timeout : "5",
+				    "UTF8",   NULL};
 	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	PQconninfoFree(parsed);
 	if (!c) {
 		err_set(err, ERR_UNAVAILABLE, "database: out of memory");
 		return NULL;

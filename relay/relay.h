@@ -5,6 +5,7 @@
 #include "auth.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 struct hub;
@@ -20,6 +21,7 @@ struct relay {
 	size_t backlog;	  /* CLIENT_BACKLOG: unsent bytes before 1008 */
 	long ping_ms;	  /* PING_INTERVAL */
 	int max_clients;  /* MAX_CLIENTS */
+	atomic_int slots; /* clients accepted and not yet retired */
 	struct auth auth; /* tokens and origins (section 6), immutable */
 	volatile sig_atomic_t *stop;
 };

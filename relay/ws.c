@@ -98,7 +98,10 @@ static int ws_connect(const struct mg_connection *cconn, void *cbdata)
 		http_send_error(conn, &err, "Connection: close\r\n");
 		return 1;
 	}
-	if (hub_count(r->hub) >= r->max_clients) {
+	/* a slot is taken here, before the client is linked, so handshakes
+	 * arriving together cannot pass MAX_CLIENTS; retire() gives it back */
+	if (atomic_fetch_add(&r->slots, 1) >= r->max_clients) {
+		atomic_fetch_sub(&r->slots, 1);
 		err_set(&err, ERR_UNAVAILABLE, "too many clients (MAX_CLIENTS=%d)", r->max_clients);
 		log_warn("ws refused %s:%d: %s", ri->remote_addr, ri->remote_port, err.msg);
 		http_send_error(conn, &err, "Connection: close\r\nRetry-After: 5\r\n");
@@ -282,6 +285,7 @@ static void retire(const struct mg_connection *conn, struct relay *r)
 	if (!c)
 		return;
 	mg_set_user_connection_data(conn, NULL);
+	atomic_fetch_sub(&r->slots, 1);
 	hub_remove(r->hub, c);
 	log_info("ws#%lu %s disconnected", c->id, c->peer);
 	client_retire(c);

@@ -136,3 +136,28 @@ def test_bad_access_settings_exit_2(pg, env, word):
     assert word in first
     for secret in (WRITE, READ):
         assert secret not in err
+
+
+def test_empty_token_means_open(pg):
+    """API_TOKEN= (empty, as .env files often have it) runs open, with the warning."""
+    s = ApiServer(pg, env={"API_TOKEN": "", "READ_TOKEN": ""}).start()
+    try:
+        st, _, _ = http_json("POST", s.base + "/api/orders", body())
+        assert st == 201
+    finally:
+        assert s.stop() == 0
+    assert "no API_TOKEN set" in s.stderr()
+
+
+def test_database_url_settings_kept(pg):
+    """application_name and options in DATABASE_URL are the user's; UTC is added."""
+    url = pg.url + "?application_name=orders-custom&options=-c%20statement_timeout%3D12345"
+    s = ApiServer(pg, env={"DATABASE_URL": url}).start()
+    try:
+        assert http("GET", s.base + "/api/orders?limit=1")[0] == 200
+        rows = pg.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'orders-custom'")
+        assert rows[0][0] >= 1
+        st, _, created = http_json("POST", s.base + "/api/orders", body())
+        assert created["created_at"].endswith("+00:00")
+    finally:
+        assert s.stop() == 0

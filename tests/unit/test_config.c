@@ -496,6 +496,26 @@ static void test_help(void)
 	free(text);
 }
 
+/* VAR= in the environment or .env, and --flag=, mean "unset": the default */
+static void test_empty_means_unset(void)
+{
+	struct config cfg;
+	struct err e;
+	clear_opts_env();
+	unlink(".env");
+	setenv("TC_PORT", "", 1);
+	setenv("TC_NAME", "", 1);
+	{
+		const char *argv[] = {"test", "--ping=", NULL};
+		CHECK(load(&cfg, &e, 2, argv) == 0);
+		CHECK(config_num(&cfg, "TC_PORT") == 3000);
+		CHECK(config_str(&cfg, "TC_NAME") == NULL);
+		CHECK(config_num(&cfg, "TC_PING") == 30000);
+		config_release(&cfg);
+	}
+	clear_opts_env();
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test_config_XXXXXX";
@@ -512,6 +532,7 @@ int main(void)
 	test_env_file();
 	test_env_file_inline_comment();
 	test_load();
+	test_empty_means_unset();
 	test_help();
 	unlink(".env");
 	if (chdir("/") == 0)
