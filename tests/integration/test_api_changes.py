@@ -6,7 +6,6 @@ import json
 import select
 import time
 
-import pytest
 
 from conftest import http_json, wait_until
 from helpers_api import ISO_TZ, JSON_CT, changes, create, max_seq, unique

@@ -1,13 +1,6 @@
 """/health (healthy with a relay, degraded without, unhealthy 503 without the
 database) and /metrics (Prometheus text, counts by route and status)."""
-import json
-import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import pytest
-
-from conftest import BIN_DIR, ApiServer, Postgres, RelayServer, free_port, http, http_json, wait_until
+from conftest import ApiServer, RelayServer, http, http_json, wait_until
 from helpers_api import ISO_TZ, JSON_CT, create, metric_value, start_private_pg
 
 
@@ -26,57 +19,35 @@ def test_health_degraded_without_relay(api):
     assert body["database"] == "connected"
 
 
-class FakeRelay(BaseHTTPRequestHandler):
-    clients = 3
-
-    def do_GET(self):
-        data = json.dumps({"status": "healthy", "connectedClients": self.clients, "seq": 0,
-                           "database": "connected"}).encode()
-        self.send_response(200 if self.path == "/health" else 404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *a):
-        pass
-
-
-def test_health_healthy_with_relay_stub(pg):
-    """The api asks whatever answers on WS_PORT for connectedClients."""
-    port = free_port()
-    srv = ThreadingHTTPServer(("127.0.0.1", port), FakeRelay)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    a = ApiServer(pg, env={"WS_PORT": str(port)}).start()
+def test_health_reports_relay_clients(pg):
+    """connectedClients is the real relay's count of WebSocket clients."""
+    from relay_helpers import Ws
+    relay = RelayServer(pg).start()
+    a = ApiServer(pg, env={"WS_PORT": str(relay.port)}).start()
+    clients = []
     try:
         st, _, body = http_json("GET", a.base + "/health")
         assert st == 200, body
         check_health_shape(body)
-        assert body == {**body, "status": "healthy", "connectedClients": 3, "database": "connected"}
-        FakeRelay.clients = 0
-        st, _, body = http_json("GET", a.base + "/health")
-        assert body["connectedClients"] == 0 and body["status"] == "healthy"
+        assert body["status"] == "healthy" and body["database"] == "connected"
+        assert body["connectedClients"] == 0
+        for _ in range(2):
+            ws = Ws(relay.ws_url)
+            ws.recv_type("hello")
+            clients.append(ws)
+        wait_until(lambda: http_json("GET", a.base + "/health")[2]["connectedClients"] == 2,
+                   timeout=5, what="two clients counted")
+        clients.pop().close()
+        wait_until(lambda: http_json("GET", a.base + "/health")[2]["connectedClients"] == 1,
+                   timeout=5, what="one client counted")
     finally:
-        srv.shutdown()
-        srv.server_close()
+        for ws in clients:
+            ws.close()
         rc = a.stop()
         a.assert_clean()
+        assert relay.stop() == 0
+        relay.assert_clean()
     assert rc == 0
-
-
-@pytest.mark.skipif(not os.path.exists(os.path.join(BIN_DIR, "orders-relay")),
-                    reason="no orders-relay in this build")
-def test_health_healthy_with_real_relay(pg):
-    relay = RelayServer(pg).start()
-    a = ApiServer(pg, env={"WS_PORT": str(relay.port)}).start()
-    try:
-        st, _, body = http_json("GET", a.base + "/health")
-        assert st == 200 and body["status"] == "healthy", body
-        assert isinstance(body["connectedClients"], int) and body["connectedClients"] >= 0
-    finally:
-        a.stop()
-        relay.stop()
 
 
 def test_health_unhealthy_503_when_database_down():

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import ApiServer, Postgres, http, http_json, wait_until
+from conftest import ApiServer, http, http_json, wait_until
 from helpers_api import start_private_pg, unique
 
 

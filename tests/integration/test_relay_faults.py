@@ -6,7 +6,6 @@ import time
 
 import psycopg2
 import pytest
-import websocket
 
 from conftest import wait_until
 from relay_helpers import (Ws, WsClosed, health, insert_orders, log_seqs_after, metric,
