@@ -121,6 +121,25 @@ bad:
 		       v);
 }
 
+/* --limit and --since of list and history: a typo is a usage error (exit
+ * 2) whatever command it is given to, not a request the server refuses. */
+static int check_page_flags(const struct cli_parsed *p, struct err *err)
+{
+	const char *v;
+	if ((v = cli_flag(p, "--since")) && parse_seq("--since", v, err) < 0)
+		return -1;
+	if ((v = cli_flag(p, "--limit"))) {
+		long long n = 0;
+		const char *q = v;
+		for (; *q >= '0' && *q <= '9' && n <= 1000; q++)
+			n = n * 10 + (*q - '0');
+		if (!*v || *q || n < 1 || n > 1000)
+			return err_set(err, ERR_BAD_REQUEST,
+				       "--limit: must be a whole number 1..1000, got '%.40s'", v);
+	}
+	return 0;
+}
+
 /* Checks done before any request: things the server would refuse as a
  * malformed request rather than report usefully (the relay cannot return a
  * JSON error on a WebSocket handshake). */
@@ -256,6 +275,8 @@ int cli_parse(int argc, char **argv, struct cli_parsed *out, struct err *err)
 		if (order_parse_id(out->pos[0], &out->id, &ierr) < 0)
 			return err_set(err, ERR_BAD_REQUEST, "%s", ierr.msg);
 	}
+	if ((cmd->id == CMD_LIST || cmd->id == CMD_HISTORY) && check_page_flags(out, err) < 0)
+		return -1;
 	if (cmd->id == CMD_WATCH && check_watch_flags(out, err) < 0)
 		return -1;
 	if (cmd->id == CMD_HELP && out->npos && !cli_command_find(out->pos[0]))

@@ -27,6 +27,9 @@ struct cli {
 
 /* Set by SIGINT/SIGTERM while a command runs; watch stops when it is set. */
 extern volatile sig_atomic_t cli_stop;
+/* Set by SIGTERM during watch: the shell and script mode end after it,
+ * rather than going on to the next command (Ctrl-C only stops the watch). */
+extern volatile sig_atomic_t cli_terminated;
 
 /* Parse and run one command given as words; prints results and errors.
  * Returns CLI_OK, CLI_FAIL or CLI_USAGE; *quit is set by quit/exit. */

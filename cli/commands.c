@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 volatile sig_atomic_t cli_stop;
+volatile sig_atomic_t cli_terminated;
 
 void cli_error(const char *fmt, ...)
 {

@@ -247,12 +247,44 @@ int fmt_table_render(const struct fmt_table *t, const struct fmt_opts *o, struct
 	return rc;
 }
 
+/* 1 if s holds a C0 or C1 control character or DEL: bytes a terminal
+ * would obey (ESC sequences retitle windows, clear screens, write the
+ * clipboard), which an order's name must never reach a viewer as. */
+static int has_control(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			return 1;
+	return 0;
+}
+
 const char *fmt_member(struct json_object *obj, const char *key)
 {
 	struct json_object *v;
 	if (!obj || !json_object_is_type(obj, json_type_object) ||
 	    !json_object_object_get_ex(obj, key, &v) || !v)
 		return NULL;
+	const char *s = json_object_get_string(v);
+	if (!json_object_is_type(v, json_type_string) || !has_control(s))
+		return s;
+	/* replace the member with a cleaned copy (blanks for tabs and line
+	 * breaks, '?' for the rest): human output reads server values here */
+	char *clean = xstrdup(s);
+	unsigned char *w = (unsigned char *)clean;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			*w++ = '?';
+			p++;
+		} else {
+			*w++ = *p == '\t' || *p == '\n' || *p == '\r' ? ' '
+			       : *p < 0x20 || *p == 0x7f	      ? '?'
+								      : *p;
+		}
+	}
+	*w = '\0';
+	json_object_object_add(obj, key, json_object_new_string(clean));
+	free(clean);
+	json_object_object_get_ex(obj, key, &v);
 	return json_object_get_string(v);
 }
 

@@ -71,7 +71,9 @@ int fmt_health(struct json_object *health, const struct fmt_opts *o, struct buf 
     __attribute__((warn_unused_result));
 
 /* The text of a member as a string: strings as they are, numbers and
- * booleans printed, null and absent as NULL. Borrowed from obj. */
+ * booleans printed, null and absent as NULL. Borrowed from obj. A string
+ * with control characters is replaced in obj by a copy with '?' for each,
+ * so nothing from the server can drive the terminal. */
 const char *fmt_member(struct json_object *obj, const char *key);
 
 #endif

@@ -38,7 +38,7 @@ int cli_script(struct cli *c, FILE *in)
 	char *line = NULL;
 	size_t cap = 0;
 	int rc = CLI_OK, quit = 0;
-	while (!quit && getline(&line, &cap, in) >= 0) {
+	while (!quit && !cli_terminated && getline(&line, &cap, in) >= 0) {
 		const char *p = line;
 		while (*p == ' ' || *p == '\t')
 			p++;
@@ -166,7 +166,7 @@ int cli_shell(struct cli *c)
 		"leave.\n",
 		ORDERS_VERSION, c->api, c->relay);
 	int quit = 0, rc = CLI_OK;
-	while (!quit) {
+	while (!quit && !cli_terminated) {
 		int count = 0;
 		cli_stop = 0;
 		errno = 0;

@@ -16,11 +16,21 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void on_stop(int sig)
 {
-	(void)sig;
 	cli_stop = 1;
+	if (sig == SIGTERM)
+		cli_terminated = 1;
+}
+
+/* Monotonic milliseconds. */
+static long long now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 /* Sleep ms unless stopped; signals cut it short. */
@@ -84,9 +94,18 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 		else if (!json)
 			fprintf(stderr, "watching %s (Ctrl-C to stop)\n", c->relay);
 		connected_once = 1;
+		/* A half-open connection (the relay's host gone without a FIN)
+		 * is silent forever: reconnect after 2.5 heartbeat intervals
+		 * without a message, two minutes until the interval is known. */
+		long long last_msg = now_ms(), last_beat = 0, silence = 120000;
 		while (!cli_stop) {
 			struct ws_message msg;
 			int r = ws_client_read(ws, 1000, &msg, &err);
+			if (r == 0 && now_ms() - last_msg > silence) {
+				err_set(&err, ERR_UNAVAILABLE, "no heartbeat for %lld s",
+					(now_ms() - last_msg) / 1000);
+				r = -1;
+			}
 			if (r == 0)
 				continue;
 			if (r < 0) {
@@ -106,6 +125,12 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 			const char *type = fmt_member(doc, "type");
 			long long seq = member_seq(doc);
 			int show = 1;
+			last_msg = now_ms();
+			if (type && strcmp(type, "heartbeat") == 0) {
+				if (last_beat && last_msg - last_beat > 100)
+					silence = (last_msg - last_beat) * 5 / 2 + 1000;
+				last_beat = last_msg;
+			}
 			if (type && strcmp(type, "hello") == 0) {
 				backoff = 100;
 				if (last < 0 && seq >= 0)

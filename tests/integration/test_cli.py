@@ -176,14 +176,14 @@ def test_server_errors_passed_through(run):
     assert p.returncode == 1 and "customer_name" in p.stderr
     p = run("get", "999999999")
     assert p.returncode == 1 and p.stderr.startswith("error: ")
-    p = run("list", "--limit", "0")
-    assert p.returncode == 1 and "limit" in p.stderr
+    # a bad --limit or --since is a usage error, whatever the command
+    for args in (["list", "--limit", "0"], ["list", "--limit", "1001"], ["list", "--limit", "x"],
+                 ["history", "--limit", "0"], ["history", "--since", "abc"]):
+        p = run(*args)
+        assert p.returncode == 2 and args[1] in p.stderr, (args, p.stderr)
     p = run("list", "--status", "bogus")
     assert p.returncode == 1 and "status" in p.stderr
-    p = run("history", "--since", "abc")
-    assert p.returncode == 1 and "since" in p.stderr
-    for p in (run("list", "--limit", "0"), run("get", "999999999")):
-        assert len(p.stderr.strip().splitlines()) == 1
+    assert len(run("get", "999999999").stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("args,needle", [
@@ -404,3 +404,46 @@ def test_watch_survives_relay_restart(api, pg, run):
             second.stop()
             second.assert_clean()
     assert rc == 0
+
+
+@needs_relay
+def test_watch_reconnects_when_the_relay_goes_silent(api, pg, run):
+    """A relay that keeps the TCP connection but sends nothing (SIGSTOP) is
+    noticed by the missing heartbeats; watch reconnects and loses nothing."""
+    relay = RelayServer(pg, env={"PING_INTERVAL": "500ms"}).start()
+    w = Watch(api, relay.ws_url)
+    try:
+        wait_until(lambda: w.messages("hello"), timeout=15, what="hello")
+        wait_until(lambda: len(w.messages("heartbeat")) >= 3, timeout=10,
+                   what="a few heartbeats: the interval is learned")
+        relay.proc.send_signal(signal.SIGSTOP)
+        oid = create(run, "During silence", "Q")["id"]
+        try:
+            wait_until(lambda: any("no heartbeat" in l for l in w.err), timeout=10,
+                       what="the silence noticed")
+        finally:
+            relay.proc.send_signal(signal.SIGCONT)
+        wait_until(lambda: w.changes_for({oid}), timeout=20, what="the change made meanwhile")
+        assert len(w.changes_for({oid})) == 1
+    finally:
+        rc = w.stop()
+        relay.stop()
+        relay.assert_clean()
+    assert rc == 0
+
+
+@needs_relay
+def test_sigterm_during_watch_ends_script_mode(api, relay):
+    """In script mode SIGTERM during watch ends the program (exit 0); the
+    next command is not run."""
+    proc = subprocess.Popen([CLI, "--api", api.base, "--relay", relay.ws_url],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=cli_env())
+    proc.stdin.write("watch --json\ncreate Never Run\n")
+    proc.stdin.flush()
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    assert '"hello"' in out
+    assert "Never" not in out

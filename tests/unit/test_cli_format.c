@@ -167,6 +167,35 @@ static void test_record_and_changes(void)
 	buf_release(&b);
 }
 
+/* Names from the server cannot drive the terminal: ESC, BEL and C1 bytes
+ * come out as '?' in every human output. */
+static void test_control_characters(void)
+{
+	struct fmt_opts o = {.now = 1795662000};
+	struct buf b;
+	buf_init(&b, 0);
+	struct json_object *ord =
+	    parse("{\"id\":7,\"customer_name\":\"\\u001b]0;pwned\\u0007\","
+		  "\"product_name\":\"a\\u009bb\\u007f\",\"status\":\"pending\"}");
+	CHECK(ord != NULL);
+	CHECK(fmt_order(ord, &o, &b) == 0);
+	CHECK(strchr(b.data, 0x1b) == NULL && strchr(b.data, 0x07) == NULL &&
+	      strchr(b.data, 0x7f) == NULL && strstr(b.data, "\xc2\x9b") == NULL);
+	CHECK(strstr(b.data, "?]0;pwned?") != NULL && strstr(b.data, "a?b?") != NULL);
+	buf_reset(&b);
+	struct json_object *ev =
+	    parse("{\"type\":\"order_change\",\"seq\":3,\"data\":{"
+		  "\"operation\":\"UPDATE\",\"id\":7,\"customer_name\":"
+		  "\"x\\u001b[2Jy\",\"product_name\":\"p\",\"status\":\"shipped\"},"
+		  "\"old\":{\"customer_name\":\"\\u001b[31m\"}}");
+	CHECK(ev != NULL);
+	CHECK(fmt_change_line(ev, &o, &b) == 0);
+	CHECK(strchr(b.data, 0x1b) == NULL);
+	json_object_put(ord);
+	json_object_put(ev);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	setenv("TZ", "UTC", 1);
@@ -174,5 +203,6 @@ int main(void)
 	test_time();
 	test_tables();
 	test_record_and_changes();
+	test_control_characters();
 	HARNESS_END();
 }

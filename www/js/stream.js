@@ -8,8 +8,9 @@
 //
 // Every (re)connection after the first hello asks for since=<last seq>, so the
 // relay replays what was missed; events at or below the last seq are dropped
-// as duplicates. A missing heartbeat (2 x the heartbeat interval, measured
-// from the gap between heartbeats, 30 s until known) closes a stalled socket.
+// as duplicates. A missing heartbeat (2.5 x the heartbeat interval, measured
+// from the gap between heartbeats; two minutes until known) closes a stalled
+// socket.
 
 const DEFAULT_HEARTBEAT_MS = 30000;
 const BACKOFF_MIN_MS = 250;
@@ -38,6 +39,7 @@ export class ChangeStream {
     this.retryAt = 0;
     this.heartbeatMs = DEFAULT_HEARTBEAT_MS;
     this.lastHeartbeat = 0;
+    this.measured = false; // heartbeatMs learned from two heartbeats (kept across reconnects)
     this.stopped = false;
     this.everLive = false;
     this.onOnline = () => this.retryNow();
@@ -119,6 +121,14 @@ export class ChangeStream {
     this.watchdog = setTimeout(() => this.stalled(), ms);
   }
 
+  // How long silence may last before the connection counts as stalled:
+  // 2.5 heartbeats once the interval is known; until then at least two
+  // minutes, so a relay with a long PING_INTERVAL is not taken for a stall.
+  watchdogMs() {
+    const ms = 2.5 * this.heartbeatMs;
+    return this.measured ? Math.max(ms, 1000) : Math.max(ms, 120000);
+  }
+
   stalled() {
     const ws = this.ws;
     if (!ws) return;
@@ -132,7 +142,7 @@ export class ChangeStream {
     let msg;
     try { msg = JSON.parse(m.data); } catch { return; }
     if (!msg || typeof msg !== 'object') return;
-    this.armWatchdog(Math.max(2 * this.heartbeatMs, 1000));
+    this.armWatchdog(this.watchdogMs());
     switch (msg.type) {
       case 'hello': {
         const fresh = this.sentSince == null;
@@ -154,8 +164,8 @@ export class ChangeStream {
         const now = performance.now();
         if (this.lastHeartbeat) {
           const gap = now - this.lastHeartbeat;
-          if (gap > 100) this.heartbeatMs = gap;
-          this.armWatchdog(Math.max(2 * this.heartbeatMs, 1000));
+          if (gap > 100) { this.heartbeatMs = gap; this.measured = true; }
+          this.armWatchdog(this.watchdogMs());
         }
         this.lastHeartbeat = now;
         break;

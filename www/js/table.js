@@ -320,6 +320,9 @@ export class OrdersTable {
       input.className = 'edit-input';
       input.name = field;
       input.value = row[field];
+      // what the field held when editing began: only fields the user
+      // changed are sent, so a rename by someone else meanwhile survives
+      input.dataset.original = row[field];
       input.setAttribute('aria-label', `${label} of order ${id}`);
       input.setAttribute('aria-describedby', errId);
       const err = document.createElement('p');
@@ -339,7 +342,7 @@ export class OrdersTable {
     if (!row) return;
     const fields = {};
     for (const input of tr.querySelectorAll('.edit-input')) {
-      if (input.value !== row[input.name]) fields[input.name] = input.value;
+      if (input.value !== input.dataset.original) fields[input.name] = input.value;
       input.removeAttribute('aria-invalid');
       input.nextElementSibling.textContent = '';
     }
