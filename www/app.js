@@ -134,8 +134,12 @@ async function loadMore() {
   if (!nextLink || buffer) return;
   const btn = $('load-more');
   btn.disabled = true;
+  const mine = loadSeq;
   try {
     const page = await api.listOrders({ url: nextLink });
+    // a reload (filter, resync, token) started meanwhile: this page belongs
+    // to the old snapshot and must not mix into the new one
+    if (mine !== loadSeq || buffer) return;
     for (const r of page.orders) if (store.upsert(r)) table.markDirty(Number(r.id));
     nextLink = page.next;
     btn.hidden = !nextLink;

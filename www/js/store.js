@@ -5,9 +5,15 @@
 
 export const STATUSES = ['pending', 'processing', 'shipped', 'delivered', 'cancelled'];
 
+// updated_at in microseconds, as PostgreSQL keeps it: Date.parse stops at
+// milliseconds, and two writes within one millisecond must still order.
 function stamp(o) {
-  const t = Date.parse(o.updated_at);
-  return Number.isFinite(t) ? t : 0;
+  const s = String(o.updated_at ?? '');
+  const t = Date.parse(s);
+  if (!Number.isFinite(t)) return 0;
+  const frac = /\.(\d+)/.exec(s);
+  const micros = frac ? Number((frac[1] + '000000').slice(3, 6)) : 0;
+  return t * 1000 + micros;
 }
 
 export class OrderStore {
