@@ -1,6 +1,7 @@
 #include "change_filter.h"
 
 #include "order.h"
+#include "qs.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -22,44 +23,6 @@ const char *change_op_name(enum change_op op)
 {
 	return (unsigned)op < CHANGE_OP_COUNT ? op_names[op] : "?";
 }
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* URL-decode s[0..n) into out (cap bytes with NUL); -1 if too long, a bad
- * escape or a NUL byte. '+' is a space. */
-static int url_decode(const char *s, size_t n, char *out, size_t cap)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		int c = (unsigned char)s[i];
-		if (c == '%') {
-			if (i + 2 >= n)
-				return -1;
-			int h = hexval((unsigned char)s[i + 1]),
-			    l = hexval((unsigned char)s[i + 2]);
-			if (h < 0 || l < 0)
-				return -1;
-			c = h * 16 + l;
-			i += 2;
-		} else if (c == '+') {
-			c = ' ';
-		}
-		if (c == 0 || o + 1 >= cap)
-			return -1;
-		out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	return 0;
-}
-
 /* A decimal number without sign or spaces, at most 18 digits. */
 static int parse_uint(const char *s, long long *out)
 {
@@ -109,27 +72,20 @@ int change_query_parse(const char *query, struct change_query *out, struct err *
 		return 0;
 	unsigned seen = 0;
 	static const char *const names[] = {"since", "status", "id", "operation"};
-	const char *p = query;
-	while (*p) {
-		const char *end = strchr(p, '&');
-		if (!end)
-			end = p + strlen(p);
-		const char *eq = memchr(p, '=', (size_t)(end - p));
-		const char *kend = eq ? eq : end;
+	struct qs_pair pair;
+	for (const char *p = query; qs_next(&p, &pair);) {
 		int which = -1;
 		for (int i = 0; i < 4; i++)
-			if ((size_t)(kend - p) == strlen(names[i]) &&
-			    strncmp(p, names[i], (size_t)(kend - p)) == 0)
+			if (qs_key_is(&pair, names[i]))
 				which = i;
 		if (which >= 0) {
 			const char *name = names[which];
 			char val[256];
-			const char *v = eq ? eq + 1 : end;
 			if (seen & (1u << which))
 				return err_set_field(err, ERR_INVALID_QUERY, name,
 						     "%s: given more than once", name);
 			seen |= 1u << which;
-			if (url_decode(v, (size_t)(end - v), val, sizeof(val)) < 0 || !val[0])
+			if (qs_decode(pair.val, pair.vlen, val, sizeof(val)) < 0 || !val[0])
 				return err_set_field(err, ERR_INVALID_QUERY, name,
 						     "%s: missing or malformed value", name);
 			long long num;
@@ -166,7 +122,6 @@ int change_query_parse(const char *query, struct change_query *out, struct err *
 				break;
 			}
 		}
-		p = *end ? end + 1 : end;
 	}
 	return 0;
 }

@@ -1,5 +1,6 @@
 #include "http.h"
 
+#include "qs.h"
 #include "xalloc.h"
 
 #include <ctype.h>
@@ -167,33 +168,15 @@ int http_query_param(const char *query, const char *name, char *out, size_t outl
 {
 	if (!query)
 		return 0;
-	size_t nlen = strlen(name);
 	int found = 0;
-	const char *p = query;
-	while (*p) {
-		const char *end = strchr(p, '&');
-		if (!end)
-			end = p + strlen(p);
-		const char *eq = memchr(p, '=', (size_t)(end - p));
-		const char *kend = eq ? eq : end;
-		if ((size_t)(kend - p) == nlen && strncmp(p, name, nlen) == 0) {
-			if (found)
-				return -1;
-			found = 1;
-			const char *v = eq ? eq + 1 : end;
-			size_t vlen = (size_t)(end - v);
-			if (vlen >= outlen * 3 + 1)
-				return -1;
-			char raw[4096];
-			if (vlen >= sizeof(raw))
-				return -1;
-			memcpy(raw, v, vlen);
-			raw[vlen] = '\0';
-			int d = mg_url_decode(raw, (int)vlen, out, (int)outlen, 1);
-			if (d < 0 || (size_t)d >= outlen - 1 + 1 || strlen(out) != (size_t)d)
-				return -1;
-		}
-		p = *end ? end + 1 : end;
+	struct qs_pair pair;
+	for (const char *p = query; qs_next(&p, &pair);) {
+		if (!qs_key_is(&pair, name))
+			continue;
+		/* repeated, malformed, too long or holding a NUL byte */
+		if (found || qs_decode(pair.val, pair.vlen, out, outlen) < 0)
+			return -1;
+		found = 1;
 	}
 	return found;
 }

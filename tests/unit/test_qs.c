@@ -1,0 +1,39 @@
+/* qs: splitting query strings and percent-decoding their values. */
+#include "qs.h"
+
+#include "harness.h"
+
+static void test_split(void)
+{
+	const char *p = "a=1&&b&c=x%20y&=z";
+	struct qs_pair q;
+	CHECK(qs_next(&p, &q) == 1 && qs_key_is(&q, "a") && q.vlen == 1 && q.val[0] == '1');
+	CHECK(qs_next(&p, &q) == 1 && qs_key_is(&q, "b") && q.vlen == 0);
+	CHECK(qs_next(&p, &q) == 1 && qs_key_is(&q, "c") && !qs_key_is(&q, "cc") && q.vlen == 6);
+	CHECK(qs_next(&p, &q) == 1 && q.klen == 0 && q.vlen == 1);
+	CHECK(qs_next(&p, &q) == 0);
+	p = "";
+	CHECK(qs_next(&p, &q) == 0);
+}
+
+static void test_decode(void)
+{
+	char out[8];
+	CHECK(qs_decode("x%20y+z", 7, out, sizeof(out)) == 0);
+	CHECK_STR(out, "x y z");
+	CHECK(qs_decode("%41%62", 6, out, sizeof(out)) == 0);
+	CHECK_STR(out, "Ab");
+	CHECK(qs_decode("%4", 2, out, sizeof(out)) < 0);       /* truncated escape */
+	CHECK(qs_decode("%zz", 3, out, sizeof(out)) < 0);      /* not hex */
+	CHECK(qs_decode("a%00b", 5, out, sizeof(out)) < 0);    /* NUL byte */
+	CHECK(qs_decode("12345678", 8, out, sizeof(out)) < 0); /* no room for the NUL */
+	CHECK(qs_decode("1234567", 7, out, sizeof(out)) == 0);
+	CHECK(qs_decode("", 0, out, sizeof(out)) == 0 && out[0] == '\0');
+}
+
+int main(void)
+{
+	test_split();
+	test_decode();
+	HARNESS_END();
+}
