@@ -85,17 +85,23 @@ void sender_pool_check(struct sender_pool *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
-void sender_schedule(struct sender_pool *p, struct client *c)
+/* Append c to the ready queue. p->lock held. */
+static void enqueue_locked(struct sender_pool *p, struct client *c)
 {
-	c->in_ready = 1;
-	client_ref(c);
-	pthread_mutex_lock(&p->lock);
 	c->ready_next = NULL;
 	if (p->tail)
 		p->tail->ready_next = c;
 	else
 		p->head = c;
 	p->tail = c;
+}
+
+void sender_schedule(struct sender_pool *p, struct client *c)
+{
+	c->in_ready = 1;
+	client_ref(c);
+	pthread_mutex_lock(&p->lock);
+	enqueue_locked(p, c);
 	if (p->idle > 0)
 		pthread_cond_signal(&p->cond);
 	else
@@ -201,15 +207,9 @@ static void serve(struct sender *s, struct client *c, struct buf *scratch, struc
 		c->in_ready = 0;
 	pthread_cond_broadcast(&c->cond);
 	if (again) {
-		struct sender_pool *p = s->pool;
-		pthread_mutex_lock(&p->lock);
-		c->ready_next = NULL;
-		if (p->tail)
-			p->tail->ready_next = c;
-		else
-			p->head = c;
-		p->tail = c;
-		pthread_mutex_unlock(&p->lock);
+		pthread_mutex_lock(&s->pool->lock);
+		enqueue_locked(s->pool, c);
+		pthread_mutex_unlock(&s->pool->lock);
 	}
 	pthread_mutex_unlock(&c->lock);
 	if (!again)
