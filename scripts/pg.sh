@@ -5,11 +5,19 @@
 #   scripts/pg.sh stop [DIR]
 #   scripts/pg.sh status [DIR]
 #   scripts/pg.sh url [DIR]      print the libpq URL of the running cluster
-# DIR defaults to ./.data/pg. The database realtime_orders is created.
+#   scripts/pg.sh port [DIR]     print its port
+#   scripts/pg.sh where [DIR]    print the folder that holds the cluster
+# DIR defaults to .data/pg in the checkout. The database realtime_orders is
+# created. As root, the server runs as 'postgres'; when that user cannot
+# reach DIR (a checkout under /root, say), the cluster lives in the postgres
+# user's home instead, in a folder named after DIR, and start says so.
+# Only TCP on 127.0.0.1 is used (no Unix socket), so DIR may be long or
+# hold spaces.
 set -euo pipefail
 
 cmd=${1:-status}
-dir=${2:-${PG_DIR:-$PWD/.data/pg}}
+root=$(cd "$(dirname "$0")/.." && pwd)
+dir=${2:-${PG_DIR:-$root/.data/pg}}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
@@ -34,18 +42,33 @@ port_free() {
 	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# As root: the folder the postgres user can own and reach. DIR itself when
+# it can; else a stable folder under the postgres user's home, one per DIR.
+if [ "$(id -u)" -eq 0 ]; then
+	if ! getent passwd postgres >/dev/null; then
+		echo "pg: there is no 'postgres' user (install the 'postgresql' package)" >&2
+		exit 1
+	fi
+	chown postgres: "$dir"
+	if ! runuser -u postgres -- test -w "$dir" 2>/dev/null; then
+		pghome=$(getent passwd postgres | cut -d: -f6)
+		key=$(printf '%s' "$dir" | sha256sum | cut -c1-12)
+		alt="$pghome/orders-clusters/$(basename "${dir%/.data/pg}")-$key"
+		mkdir -p "$alt"
+		chown postgres: "$pghome/orders-clusters" "$alt"
+		if [ "$cmd" = start ] && [ ! -f "$alt/data/PG_VERSION" ]; then
+			echo "pg: the postgres user cannot reach $dir (a parent folder is private), so the cluster lives in $alt" >&2
+		fi
+		printf '%s\n' "$alt" >"$dir/location"
+		dir=$alt
+	fi
+fi
+
 data=$dir/data
 portfile=$dir/port
 
 case "$cmd" in
 start)
-	if [ "$(id -u)" -eq 0 ]; then
-		chown postgres: "$dir"
-		if ! runuser -u postgres -- test -x "$dir"; then
-			echo "pg: the postgres user cannot reach $dir (a parent folder is private)" >&2
-			exit 1
-		fi
-	fi
 	if [ ! -f "$data/PG_VERSION" ]; then
 		as_pg "$bindir/initdb" -D "$data" -U postgres --auth=trust -E UTF8 \
 			--locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || {
@@ -67,7 +90,7 @@ start)
 			while ! port_free "$port"; do port=$((port + 1)); done
 		fi
 		if as_pg "$bindir/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 start -o \
-			"-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='$dir' \
+			"-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' \
 			 -c max_connections=300 -c fsync=${PG_FSYNC:-on} \
 			 -c synchronous_commit=${PG_SYNC_COMMIT:-on}" >/dev/null; then
 			started=1
@@ -105,8 +128,15 @@ url)
 	[ -f "$portfile" ] || { echo "pg: not running" >&2; exit 1; }
 	echo "postgresql://postgres@127.0.0.1:$(cat "$portfile")/realtime_orders"
 	;;
+port)
+	[ -f "$portfile" ] || { echo "pg: not running" >&2; exit 1; }
+	cat "$portfile"
+	;;
+where)
+	echo "$dir"
+	;;
 *)
-	echo "usage: $0 start|stop|status|url [DIR]" >&2
+	echo "usage: $0 start|stop|status|url|port|where [DIR]" >&2
 	exit 2
 	;;
 esac

@@ -22,7 +22,7 @@ if [ -z "${DATABASE_URL:-}" ] && [ -z "${DB_HOST:-}${DB_PORT:-}${DB_NAME:-}${DB_
 	private_pg=1
 	DATABASE_URL=$(scripts/pg.sh url)
 	export DATABASE_URL
-	echo "run: private PostgreSQL on 127.0.0.1:$(cat .data/pg/port) (data in ./.data/pg)"
+	echo "run: private PostgreSQL on 127.0.0.1:$(scripts/pg.sh port) (data in $(scripts/pg.sh where)/data)"
 fi
 scripts/migrate.sh
 
