@@ -81,7 +81,7 @@ static int fetch_xid(struct listener *l, uint64_t *out)
 }
 
 /* Highest seq once the transactions open at that moment have ended. */
-static int find_start(struct listener *l, long long *out, struct err *err)
+static int find_start(struct listener *l, long long *out, volatile int *stop, struct err *err)
 {
 	/* an empty log after pruning still starts after what was pruned */
 	PGresult *r = PQexec(l->pg, "SELECT greatest(coalesce(max(seq), 0), (SELECT "
@@ -131,6 +131,10 @@ static int find_start(struct listener *l, long long *out, struct err *err)
 		seq_snapshot_release(&snap);
 		if (passed == 1)
 			break;
+		if (*stop) {
+			seq_gate_release(&g);
+			return err_set(err, ERR_SHUTTING_DOWN, "stopped during start-up");
+		}
 		usleep(20 * 1000);
 	}
 	seq_gate_release(&g);
@@ -138,7 +142,7 @@ static int find_start(struct listener *l, long long *out, struct err *err)
 }
 
 struct listener *listener_new(const char *conninfo, long long retention_ms, long wait_ms,
-			      struct err *err)
+			      volatile int *stop, struct err *err)
 {
 	struct listener *l = xcalloc(1, sizeof(*l));
 	l->conninfo = xstrdup(conninfo);
@@ -153,16 +157,19 @@ struct listener *listener_new(const char *conninfo, long long retention_ms, long
 		err_set(err, ERR_SYSTEM, "pipe: %s", strerror(errno));
 		goto fail;
 	}
-	l->pg = db_connect_retry(conninfo, "orders-relay listener", NULL, wait_ms, err);
-	if (!l->pg)
+	l->pg = db_connect_retry(conninfo, "orders-relay listener", stop, wait_ms, err);
+	if (!l->pg) {
+		if (*stop)
+			err_set(err, ERR_SHUTTING_DOWN, "stopped during start-up");
 		goto fail;
+	}
 	if (db_check_schema(l->pg, err) < 0)
 		goto fail;
 	/* LISTEN before reading, so no change falls between the two */
 	if (db_exec_simple(l->pg, "LISTEN order_changes", err) < 0)
 		goto fail;
 	long long start = 0;
-	if (find_start(l, &start, err) < 0)
+	if (find_start(l, &start, stop, err) < 0)
 		goto fail;
 	seq_gate_init(&l->gate, start);
 	atomic_store(&l->connected, 1);

@@ -20,10 +20,12 @@ struct listener;
 
 /* Connect (retrying up to wait_ms), check the schema and find the start
  * position: the highest seq, once every transaction open at that moment has
- * ended (so nothing below it can still appear). NULL with err: ERR_CONFIG
- * for a missing schema, ERR_UNAVAILABLE when the database is unreachable. */
+ * ended (so nothing below it can still appear). Both waits end early when
+ * *stop becomes non-zero (a signal handler's flag; borrowed). NULL with err:
+ * ERR_CONFIG for a missing schema, ERR_UNAVAILABLE when the database is
+ * unreachable, ERR_SHUTTING_DOWN when *stop ended the wait. */
 struct listener *listener_new(const char *conninfo, long long retention_ms, long wait_ms,
-			      struct err *err);
+			      volatile int *stop, struct err *err);
 /* The start position found by listener_new. */
 long long listener_start_seq(const struct listener *l);
 /* Start the thread; broadcasts go to r->hub. 0 or -1. */

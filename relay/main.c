@@ -201,7 +201,7 @@ int main(int argc, char **argv)
 		config_release(&cfg);
 		return 2;
 	}
-	log_init("relay", (enum log_level)config_num(&cfg, "LOG_LEVEL"));
+	config_log_init(&cfg, "relay");
 	r.max_clients = (int)config_num(&cfg, "MAX_CLIENTS");
 	r.backlog = (size_t)config_num(&cfg, "CLIENT_BACKLOG");
 	r.ping_ms = (long)config_num(&cfg, "PING_INTERVAL");
@@ -234,8 +234,13 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	conninfo = db_conninfo(&cfg);
-	r.listener = listener_new(conninfo, config_num(&cfg, "CHANGES_RETENTION"), 10000, &err);
+	r.listener =
+	    listener_new(conninfo, config_num(&cfg, "CHANGES_RETENTION"), 10000, &stop_flag, &err);
 	if (!r.listener) {
+		if (err.kind == ERR_SHUTTING_DOWN) {
+			log_info("stopped during start-up");
+			goto out;
+		}
 		log_error("%s", err.msg);
 		code = 1;
 		goto out;
