@@ -72,7 +72,13 @@ class Postgres:
 
     @property
     def url(self):
+        """The superuser: migrations and test set-up."""
         return f"postgresql://postgres@127.0.0.1:{self.port}/realtime_orders"
+
+    @property
+    def app_url(self):
+        """The least-privilege role of schema/004 that api and relay run under."""
+        return f"postgresql://orders_app@127.0.0.1:{self.port}/realtime_orders"
 
     def migrate(self):
         subprocess.run([os.path.join(ROOT, "scripts", "migrate.sh")], check=True,
@@ -182,7 +188,7 @@ def http_json(method, url, body=None, headers=None, raw=None):
 class ApiServer(Program):
     def __init__(self, pg, env=None, args=()):
         self.port = free_port()
-        e = {"DATABASE_URL": pg.url, "PORT": str(self.port), "HOST": "127.0.0.1",
+        e = {"DATABASE_URL": pg.app_url, "PORT": str(self.port), "HOST": "127.0.0.1",
              "WWW_DIR": os.path.join(ROOT, "www"), "WS_PORT": str(free_port())}
         e.update(env or {})
         super().__init__("orders-api", args=args, env=e)
@@ -206,7 +212,7 @@ class ApiServer(Program):
 class RelayServer(Program):
     def __init__(self, pg, env=None, args=(), port=None):
         self.port = port or free_port()
-        e = {"DATABASE_URL": pg.url, "WS_PORT": str(self.port), "HOST": "127.0.0.1"}
+        e = {"DATABASE_URL": pg.app_url, "WS_PORT": str(self.port), "HOST": "127.0.0.1"}
         e.update(env or {})
         super().__init__("orders-relay", args=args, env=e)
         self.base = f"http://127.0.0.1:{self.port}"
