@@ -7,6 +7,8 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "migrate.h"
+#include "paths.h"
 #include "server.h"
 #include "static_files.h"
 #include "xalloc.h"
@@ -33,9 +35,12 @@ static const struct config_option options[] = {
      "the relay's port: /health asks it for connectedClients"},
     {"RELAY_HOST", "relay-host", NULL, CONFIG_HOST,
      "where /health finds the relay (default HOST, or 127.0.0.1 when HOST is 0.0.0.0)"},
-    {"RELAY_PUBLIC_URL", "relay-public-url", NULL, CONFIG_WS_URL,
-     "WebSocket URL the web UI connects to (default ws://<host of the page>:WS_PORT)"},
-    {"WWW_DIR", "www-dir", "www", CONFIG_STRING, "folder of the web UI's files"},
+    {"RELAY_PUBLIC_URL", "relay-public-url", NULL, CONFIG_STRING,
+     "WebSocket URL the web UI connects to (default ws://<host of the page>:WS_PORT), or a "
+     "path such as /ws: the stream on the page's own origin (behind the nginx front)"},
+    {"WWW_DIR", "www-dir", NULL, CONFIG_STRING,
+     "folder of the web UI's files (default: found from the program's location: www/ of its "
+     "build tree, <prefix>/share/orders/www, else " ORDERS_DATADIR "/www; none: no web UI)"},
     {"API_THREADS", "threads", "64", CONFIG_COUNT,
      "HTTP worker threads: the most requests (and keep-alive connections) served at once"},
     {"DB_POOL_SIZE", "db-pool-size", "8", CONFIG_COUNT, "database connections in the pool"},
@@ -50,10 +55,73 @@ static const struct config_option options[] = {
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
-static const char usage[] = "orders-api [OPTION]...";
+static const char usage[] = "orders-api [OPTION]...\n   or: orders-api migrate [OPTION]...";
 static const char about[] =
     "REST API for orders (/api/orders, /api/changes), /health, /metrics, and the web UI.\n"
-    "Needs the schema: run 'make setup-db' first.";
+    "Needs the schema: run 'orders-api migrate' (or 'make setup-db') first; "
+    "'orders-api migrate --help' lists its options.";
+
+/* orders-api migrate: its own table, read from the same places. */
+static const struct config_option migrate_options[] = {
+    CONFIG_DB_OPTIONS,
+    {"SCHEMA_DIR", "schema-dir", NULL, CONFIG_STRING,
+     "folder of the numbered NNN_*.sql migrations (default: found from the program's location: "
+     "schema/ of its build tree, <prefix>/share/orders/schema, else " ORDERS_DATADIR "/schema)"},
+    {"MIGRATE_WAIT", "migrate-wait", "60s", CONFIG_DURATION,
+     "how long to keep retrying a database that is not up yet"},
+    CONFIG_LOG_OPTION,
+};
+
+#define N_MIGRATE_OPTIONS (sizeof(migrate_options) / sizeof(migrate_options[0]))
+
+static const char migrate_usage[] = "orders-api migrate [OPTION]...";
+static const char migrate_about[] =
+    "Apply the migrations of SCHEMA_DIR that the database has not recorded yet, each in one\n"
+    "transaction under an advisory lock (concurrent runs apply each file once). Prints\n"
+    "'migrate: applied FILE' or 'migrate: schema up to date' on stderr; exit 1 when the\n"
+    "database cannot be reached or a file fails (nothing of that file is kept).\n"
+    "--if-configured: do nothing and exit 3 unless DATABASE_URL or a DB_* variable is set\n"
+    "(flag, environment or ./.env); scripts/migrate.sh uses it to pick its private cluster.";
+
+/* RELAY_PUBLIC_URL is a ws:// or wss:// URL, or an absolute path that the
+ * page opens on its own origin (ws: or wss: as the page's scheme): a path
+ * must not start with "//" (another host), and holds only printable ASCII
+ * without backslash, fragment or dot segments. */
+static int check_relay_public_url(const char *v, struct err *err)
+{
+	if (!v)
+		return 0;
+	/* what the error line shows: control characters as '?', so it stays one line */
+	char shown[256];
+	size_t k = 0;
+	for (; v[k] && k < sizeof(shown) - 1; k++)
+		shown[k] = (unsigned char)v[k] < ' ' || v[k] == 0x7f ? '?' : v[k];
+	shown[k] = '\0';
+	if (v[0] != '/') {
+		long long num;
+		if (config_check_value("RELAY_PUBLIC_URL", CONFIG_WS_URL, v, &num, err) == 0)
+			return 0;
+		return err_set(
+		    err, ERR_CONFIG,
+		    "RELAY_PUBLIC_URL: must be a ws:// or wss:// URL or an absolute path "
+		    "such as /ws, got '%s'",
+		    shown);
+	}
+	int ok = v[1] != '/' && strlen(v) < sizeof(shown);
+	for (const char *p = v; ok && *p; p++)
+		ok = *p > ' ' && *p < 0x7f && *p != '\\' && *p != '#';
+	for (const char *p = v; ok && (p = strchr(p, '/')) != NULL; p++) {
+		size_t n = strcspn(p + 1, "/?");
+		ok = !((n == 1 && p[1] == '.') || (n == 2 && p[1] == '.' && p[2] == '.'));
+	}
+	if (!ok)
+		return err_set(err, ERR_CONFIG,
+			       "RELAY_PUBLIC_URL: a path must be a clean absolute path such as /ws "
+			       "(no leading //, spaces, control characters, backslash, # or dot "
+			       "segments; under 256 characters), got '%s'",
+			       shown);
+	return 0;
+}
 
 /* Connect once to check the schema, waiting up to 30 s for the database. */
 static int check_database(const char *conninfo, struct err *err)
@@ -77,8 +145,93 @@ static int check_database(const char *conninfo, struct err *err)
 	return rc;
 }
 
+/* Remove every `flag` argument from argv (keeping argv[argc] NULL);
+ * returns 1 when there was one. */
+static int take_flag(int *argc, char **argv, const char *flag)
+{
+	int found = 0, kept = 1;
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], flag) == 0)
+			found = 1;
+		else
+			argv[kept++] = argv[i];
+	}
+	*argc = kept;
+	argv[kept] = NULL;
+	return found;
+}
+
+/* A database named by a flag, the environment or ./.env (not defaults). */
+static int db_configured(const struct config *cfg)
+{
+	static const char *const names[] = {"DATABASE_URL", "DB_HOST", "DB_PORT",
+					    "DB_NAME",	    "DB_USER", "DB_PASSWORD"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (config_given(cfg, names[i]))
+			return 1;
+	return 0;
+}
+
+/* orders-api migrate [OPTION]... (argv[0] is "migrate"). Returns the exit
+ * code: 0 done, 1 database or migration failure, 2 bad configuration,
+ * 3 with --if-configured when no database is configured (nothing done). */
+static int migrate_main(int argc, char **argv)
+{
+	struct config cfg = {0};
+	struct err err;
+	err_clear(&err);
+	int exit_code = 2, applied = 0;
+	char *conninfo = NULL, *found = NULL;
+	const char *schema = NULL;
+	int if_configured = take_flag(&argc, argv, "--if-configured");
+	int rc = config_load(&cfg, "orders-api", migrate_usage, migrate_about, migrate_options,
+			     N_MIGRATE_OPTIONS, argc, argv, &err);
+	if (rc != 0) {
+		exit_code = rc > 0 ? 0 : 2;
+		if (rc < 0)
+			fprintf(stderr, "orders-api migrate: %s\nTry 'orders-api migrate --help'\n",
+				err.msg);
+		goto out;
+	}
+	config_log_init(&cfg, "migrate");
+	if (if_configured && !db_configured(&cfg)) {
+		exit_code = 3;
+		goto out;
+	}
+	schema = config_str(&cfg, "SCHEMA_DIR");
+	if (!schema)
+		schema = found = paths_find_data_dir("schema");
+	if (!schema) {
+		fprintf(
+		    stderr,
+		    "orders-api migrate: SCHEMA_DIR: no schema folder next to the program or in "
+		    "'%s'; set SCHEMA_DIR\n",
+		    ORDERS_DATADIR);
+		goto out;
+	}
+	log_debug("schema folder %s", schema);
+	conninfo = db_conninfo(&cfg);
+	if (migrate_apply(conninfo, schema, (long)config_num(&cfg, "MIGRATE_WAIT"), &applied,
+			  &err) < 0) {
+		exit_code = err.kind == ERR_CONFIG ? 2 : 1;
+		if (exit_code == 2)
+			fprintf(stderr, "orders-api migrate: %s\n", err.msg);
+		else
+			migrate_report(LOG_ERROR, "%s", err.msg);
+		goto out;
+	}
+	exit_code = 0;
+out:
+	free(conninfo);
+	free(found);
+	config_release(&cfg);
+	return exit_code;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "migrate") == 0)
+		return migrate_main(argc - 1, argv + 1);
 	struct config cfg = {0};
 	struct err err;
 	err_clear(&err);
@@ -91,11 +244,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "orders-api: %s\nTry 'orders-api --help'\n", err.msg);
 		return 2;
 	}
-	log_init("api", (enum log_level)config_num(&cfg, "LOG_LEVEL"));
+	if (check_relay_public_url(config_str(&cfg, "RELAY_PUBLIC_URL"), &err) < 0) {
+		config_release(&cfg);
+		fprintf(stderr, "orders-api: %s\nTry 'orders-api --help'\n", err.msg);
+		return 2;
+	}
+	config_log_init(&cfg, "api");
 	signal(SIGPIPE, SIG_IGN);
 
 	int exit_code = 1;
 	char *conninfo = db_conninfo(&cfg);
+	char *www_found = NULL;
 	struct api api = {0};
 	struct mg_context *ctx = NULL;
 	const char *host = config_str(&cfg, "HOST");
@@ -114,12 +273,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "orders-api: %s\n", err.msg);
 		goto out;
 	}
-	api.www = static_files_load(config_str(&cfg, "WWW_DIR"), &err);
-	if (!api.www) {
-		fprintf(stderr, "orders-api: %s\n", err.msg);
-		exit_code = 2;
-		goto out;
-	}
+	/* the web UI is optional: without its files the API still serves */
+	const char *www = config_str(&cfg, "WWW_DIR");
+	if (!www)
+		www = www_found = paths_find_data_dir("www");
+	if (!www)
+		log_warn("no web UI: no www folder next to the program or in '%s'; set WWW_DIR",
+			 ORDERS_DATADIR);
+	else if (!(api.www = static_files_load(www, &err)))
+		log_warn("no web UI: %s", err.msg);
+	else
+		log_info("web UI from %s", www);
 	api.pool = db_pool_new(conninfo, "orders-api", (int)config_num(&cfg, "DB_POOL_SIZE"));
 	api.metrics = metrics_http_new("orders_api");
 	api.relay_port = (int)config_num(&cfg, "WS_PORT");
@@ -158,6 +322,7 @@ out:
 	metrics_http_free(api.metrics);
 	db_pool_free(api.pool);
 	static_files_free(api.www);
+	free(www_found);
 	free(conninfo);
 	config_release(&cfg);
 	if (exit_code == 0)

@@ -102,12 +102,14 @@ void static_files_free(struct static_files *sf)
 
 size_t static_files_count(const struct static_files *sf)
 {
-	return sf->n;
+	return sf ? sf->n : 0;
 }
 
 int static_files_serve(struct static_files *sf, struct mg_connection *c, const char *path,
 		       int head_only)
 {
+	if (!sf)
+		return 0;
 	if (strcmp(path, "/") == 0)
 		path = "/index.html";
 	const struct static_file *f = NULL;

@@ -14,13 +14,15 @@
 
 struct static_files;
 
-/* List the files under dir. NULL with err if dir cannot be read. */
+/* List the files under dir. NULL with err if dir cannot be read; a NULL
+ * set is valid below and serves nothing (an api without its web UI). */
 struct static_files *static_files_load(const char *dir, struct err *err);
 void static_files_free(struct static_files *sf);
 size_t static_files_count(const struct static_files *sf);
 
 /* Serve path ("/" means "/index.html") if it is one of the files: returns
- * the status sent (200, 304), or 0 when there is no such file. */
+ * the status sent (200, 304), or 0 when there is no such file (or sf is
+ * NULL). */
 int static_files_serve(struct static_files *sf, struct mg_connection *c, const char *path,
 		       int head_only);
 

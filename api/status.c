@@ -107,16 +107,31 @@ int api_metrics(struct mg_connection *c, struct api *api, const struct route_mat
 	return 200;
 }
 
+/* The relay URL the page gets in /api/config: RELAY_PUBLIC_URL, or NULL for
+ * the page's default (ws://<its host>:WS_PORT/). A path (/ws) is the stream on
+ * the page's own origin behind a reverse proxy (the nginx front), so it is
+ * given only to pages loaded through one (X-Forwarded-For or Forwarded): a
+ * page loaded from the api's own port still finds the relay on WS_PORT. */
+static const char *page_relay_url(const struct mg_connection *c, const struct api *api)
+{
+	const char *u = api->relay_public_url;
+	if (u && u[0] == '/' && !mg_get_header(c, "X-Forwarded-For") &&
+	    !mg_get_header(c, "Forwarded"))
+		return NULL;
+	return u;
+}
+
 int api_config(struct mg_connection *c, struct api *api, const struct route_match *m,
 	       struct err *err)
 {
 	(void)m;
 	struct buf b;
 	buf_init(&b, 4096);
+	const char *relay_url = page_relay_url(c, api);
 	int ok = buf_append_str(&b, "{\"relay_url\":") == 0;
 	if (ok)
-		ok = (api->relay_public_url ? buf_append_json_string(&b, api->relay_public_url)
-					    : buf_append_str(&b, "null")) == 0;
+		ok = (relay_url ? buf_append_json_string(&b, relay_url)
+				: buf_append_str(&b, "null")) == 0;
 	if (ok)
 		ok = buf_printf(&b, ",\"ws_port\":%d}", api->relay_port) == 0;
 	int rc = ok ? http_send_json(c, 200, b.data, b.len, NULL)

@@ -198,6 +198,14 @@ int config_check_value(const char *env, enum config_type type, const char *value
 		*num = lvl;
 		return 0;
 	}
+	case CONFIG_LOG_FORMAT: {
+		enum log_format f;
+		if (log_format_parse(value, &f) < 0)
+			return err_set(err, ERR_CONFIG, "%s: must be text or json, got '%s'", env,
+				       value);
+		*num = f;
+		return 0;
+	}
 	case CONFIG_HTTP_URL:
 		if (!valid_url(value, http, 1))
 			return err_set(err, ERR_CONFIG,
@@ -343,6 +351,8 @@ static const char *type_hint(enum config_type t)
 		return "SIZE";
 	case CONFIG_LOG_LEVEL:
 		return "LEVEL";
+	case CONFIG_LOG_FORMAT:
+		return "FORMAT";
 	case CONFIG_HTTP_URL:
 	case CONFIG_WS_URL:
 	case CONFIG_DB_URL:
@@ -396,6 +406,7 @@ int config_load(struct config *cfg, const char *program, const char *usage, cons
 		const char *e = getenv(opts[i].env);
 		/* VAR= (empty) means unset, as in most .env files */
 		config_set(&cfg->values[i], e && *e ? e : opts[i].def);
+		cfg->values[i].given = e && *e;
 	}
 
 	struct option *lopts = xcalloc(n + 3, sizeof(*lopts));
@@ -427,6 +438,7 @@ int config_load(struct config *cfg, const char *program, const char *usage, cons
 		}
 		if (c >= 1000 && c < 1000 + (int)n) {
 			config_set(&cfg->values[c - 1000], *optarg ? optarg : opts[c - 1000].def);
+			cfg->values[c - 1000].given = *optarg != '\0';
 			continue;
 		}
 		if (c == ':') {
@@ -483,4 +495,16 @@ long long config_num(const struct config *cfg, const char *env)
 {
 	const struct config_value *v = config_find(cfg, env);
 	return v && v->str ? v->num : 0;
+}
+
+int config_given(const struct config *cfg, const char *env)
+{
+	const struct config_value *v = config_find(cfg, env);
+	return v && v->given;
+}
+
+void config_log_init(const struct config *cfg, const char *tag)
+{
+	log_init(tag, (enum log_level)config_num(cfg, "LOG_LEVEL"));
+	log_set_format((enum log_format)config_num(cfg, "LOG_FORMAT"), cfg->program);
 }

@@ -15,19 +15,20 @@
 #include <stdio.h>
 
 enum config_type {
-	CONFIG_STRING,	  /* any text */
-	CONFIG_HOST,	  /* a bind address or host name */
-	CONFIG_PORT,	  /* 1..65535 */
-	CONFIG_COUNT,	  /* a positive integer */
-	CONFIG_DURATION,  /* "30s", "250ms", "24h", "7d"; bare = seconds; num = milliseconds */
-	CONFIG_SIZE,	  /* "8MiB", "512KiB", "1GiB", "100B"; bare = bytes; num = bytes */
-	CONFIG_LOG_LEVEL, /* debug info warn error; num = enum log_level */
-	CONFIG_HTTP_URL,  /* http:// or https:// URL */
-	CONFIG_WS_URL,	  /* ws:// or wss:// URL */
-	CONFIG_DB_URL,	  /* a libpq URI or conninfo string (secret: never printed) */
-	CONFIG_TOKEN,	  /* 16..256 of A-Z a-z 0-9 . _ ~ - (secret: never printed) */
-	CONFIG_ORIGINS,	  /* comma list of scheme://host[:port] */
-	CONFIG_SECRET,	  /* any text, never printed */
+	CONFIG_STRING,	   /* any text */
+	CONFIG_HOST,	   /* a bind address or host name */
+	CONFIG_PORT,	   /* 1..65535 */
+	CONFIG_COUNT,	   /* a positive integer */
+	CONFIG_DURATION,   /* "30s", "250ms", "24h", "7d"; bare = seconds; num = milliseconds */
+	CONFIG_SIZE,	   /* "8MiB", "512KiB", "1GiB", "100B"; bare = bytes; num = bytes */
+	CONFIG_LOG_LEVEL,  /* debug info warn error; num = enum log_level */
+	CONFIG_LOG_FORMAT, /* text json; num = enum log_format */
+	CONFIG_HTTP_URL,   /* http:// or https:// URL */
+	CONFIG_WS_URL,	   /* ws:// or wss:// URL */
+	CONFIG_DB_URL,	   /* a libpq URI or conninfo string (secret: never printed) */
+	CONFIG_TOKEN,	   /* 16..256 of A-Z a-z 0-9 . _ ~ - (secret: never printed) */
+	CONFIG_ORIGINS,	   /* comma list of scheme://host[:port] */
+	CONFIG_SECRET,	   /* any text, never printed */
 };
 
 struct config_option {
@@ -41,6 +42,7 @@ struct config_option {
 struct config_value {
 	char *str;     /* NULL when unset */
 	long long num; /* parsed number for numeric types */
+	int given;     /* 1 when set by a flag, the environment or .env (not the default) */
 };
 
 struct config {
@@ -62,10 +64,13 @@ struct config {
 		"DB_PASSWORD", "db-password", NULL, CONFIG_SECRET, "database password"             \
 	}
 
+/* The logging options of the servers; start the logger with config_log_init. */
 #define CONFIG_LOG_OPTION                                                                          \
+	{"LOG_LEVEL", "log-level", "info", CONFIG_LOG_LEVEL,                                       \
+	 "debug, info, warn or error (stderr)"},                                                   \
 	{                                                                                          \
-		"LOG_LEVEL", "log-level", "info", CONFIG_LOG_LEVEL,                                \
-		    "debug, info, warn or error (stderr)"                                          \
+		"LOG_FORMAT", "log-format", "text", CONFIG_LOG_FORMAT,                             \
+		    "text, or json: one JSON object per line"                                      \
 	}
 
 /* Load the configuration. argv is read with getopt_long; `usage` is the
@@ -81,6 +86,13 @@ void config_release(struct config *cfg);
 const char *config_str(const struct config *cfg, const char *env);
 /* Parsed number (milliseconds, bytes, port...), 0 if unset. */
 long long config_num(const struct config *cfg, const char *env);
+/* 1 when the option was set by a flag, the environment or ./.env (a
+ * non-empty value), 0 when it holds its default or is unset. */
+int config_given(const struct config *cfg, const char *env);
+/* Start the logger from LOG_LEVEL and LOG_FORMAT (a CONFIG_LOG_OPTION
+ * table): text lines carry tag (borrowed, e.g. "api"), json lines the
+ * program name given to config_load. */
+void config_log_init(const struct config *cfg, const char *tag);
 
 /* Print --help for a table to out. */
 void config_print_help(FILE *out, const char *program, const char *usage, const char *about,

@@ -363,8 +363,12 @@ const stream = new ChangeStream({
 });
 
 function relayUrl() {
-  if (config.relay_url) return config.relay_url;
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const url = config.relay_url;
+  // A path (RELAY_PUBLIC_URL=/ws behind the nginx front): the stream is on
+  // the page's own origin, ws: or wss: as the page itself.
+  if (url && url.startsWith('/')) return `${proto}//${location.host}${url}`;
+  if (url) return url;
   const port = Number(config.ws_port) || 8080;
   return `${proto}//${location.hostname}:${port}/`;
 }

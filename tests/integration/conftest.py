@@ -81,8 +81,10 @@ class Postgres:
         return f"postgresql://orders_app@127.0.0.1:{self.port}/realtime_orders"
 
     def migrate(self):
+        # migrate.sh runs `orders-api migrate` of the binaries under test
         subprocess.run([os.path.join(ROOT, "scripts", "migrate.sh")], check=True,
-                       capture_output=True, env=dict(os.environ, DATABASE_URL=self.url))
+                       capture_output=True,
+                       env=dict(os.environ, DATABASE_URL=self.url, ORDERS_BIN_DIR=BIN_DIR))
 
     def connect(self, autocommit=True):
         conn = psycopg2.connect(self.url)

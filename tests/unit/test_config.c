@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "harness.h"
+#include "log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,11 @@ static void test_check_value(void)
 	expect_bad("LOG_LEVEL", CONFIG_LOG_LEVEL, "loud");
 	expect_bad("LOG_LEVEL", CONFIG_LOG_LEVEL, "");
 	expect_bad("LOG_LEVEL", CONFIG_LOG_LEVEL, "trace");
+	expect_good("LOG_FORMAT", CONFIG_LOG_FORMAT, "text", LOG_FORMAT_TEXT);
+	expect_good("LOG_FORMAT", CONFIG_LOG_FORMAT, "json", LOG_FORMAT_JSON);
+	expect_bad("LOG_FORMAT", CONFIG_LOG_FORMAT, "xml");
+	expect_bad("LOG_FORMAT", CONFIG_LOG_FORMAT, "JSON");
+	expect_bad("LOG_FORMAT", CONFIG_LOG_FORMAT, "");
 
 	expect_good("ORDERS_API_URL", CONFIG_HTTP_URL, "http://localhost:3000", 0);
 	expect_good("ORDERS_API_URL", CONFIG_HTTP_URL, "https://example.com/base/", 0);
@@ -516,6 +522,81 @@ static void test_empty_means_unset(void)
 	clear_opts_env();
 }
 
+/* config_given: set by a flag, the environment or .env, not by the default
+ * (what `orders-api migrate --if-configured` asks of the DB options). */
+static void test_given(void)
+{
+	struct config cfg;
+	struct err e;
+	clear_opts_env();
+	unlink(".env");
+	{
+		const char *argv[] = {"test", NULL};
+		CHECK(load(&cfg, &e, 1, argv) == 0);
+		CHECK(!config_given(&cfg, "TC_PORT")); /* default */
+		CHECK(!config_given(&cfg, "TC_NAME")); /* unset */
+		CHECK(!config_given(&cfg, "NO_SUCH"));
+		config_release(&cfg);
+	}
+	write_file(".env", "export TC_NAME='from file' # quoted\nTC_PING=\n");
+	setenv("TC_PORT", "4005", 1);
+	setenv("TC_BACKLOG", "", 1);
+	{
+		const char *argv[] = {"test", "--log-level=warn", NULL};
+		CHECK(load(&cfg, &e, 2, argv) == 0);
+		CHECK(config_given(&cfg, "TC_PORT"));	  /* environment */
+		CHECK(config_given(&cfg, "TC_NAME"));	  /* .env */
+		CHECK(config_given(&cfg, "TC_LEVEL"));	  /* flag */
+		CHECK(!config_given(&cfg, "TC_PING"));	  /* empty in .env */
+		CHECK(!config_given(&cfg, "TC_BACKLOG")); /* empty in the environment */
+		CHECK_STR(config_str(&cfg, "TC_NAME"), "from file");
+		config_release(&cfg);
+	}
+	{
+		const char *argv[] = {"test", "--port=", NULL}; /* empty flag: the default */
+		CHECK(load(&cfg, &e, 2, argv) == 0);
+		CHECK(!config_given(&cfg, "TC_PORT"));
+		CHECK(config_num(&cfg, "TC_PORT") == 3000);
+		config_release(&cfg);
+	}
+	unlink(".env");
+	clear_opts_env();
+}
+
+/* CONFIG_LOG_OPTION is LOG_LEVEL and LOG_FORMAT; config_log_init applies them. */
+static void test_log_option(void)
+{
+	static const struct config_option log_opts[] = {CONFIG_LOG_OPTION};
+	CHECK(sizeof(log_opts) / sizeof(log_opts[0]) == 2);
+	CHECK_STR(log_opts[0].env, "LOG_LEVEL");
+	CHECK_STR(log_opts[1].env, "LOG_FORMAT");
+	CHECK_STR(log_opts[1].def, "text");
+	struct config cfg;
+	struct err e;
+	memset(&cfg, 0, sizeof(cfg));
+	setenv("LOG_FORMAT", "xml", 1);
+	{
+		const char *argv[] = {"test", NULL};
+		CHECK(config_load(&cfg, "orders-test", "u", NULL, log_opts, 2, 1, (char **)argv,
+				  &e) < 0);
+		CHECK(strncmp(e.msg, "LOG_FORMAT:", 11) == 0 && strstr(e.msg, "xml"));
+		config_release(&cfg);
+	}
+	setenv("LOG_FORMAT", "json", 1);
+	{
+		const char *argv[] = {"test", "--log-level=debug", NULL};
+		CHECK(config_load(&cfg, "orders-test", "u", NULL, log_opts, 2, 2, (char **)argv,
+				  &e) == 0);
+		CHECK(config_num(&cfg, "LOG_FORMAT") == LOG_FORMAT_JSON);
+		config_log_init(&cfg, "test");
+		CHECK(log_enabled(LOG_DEBUG));
+		config_release(&cfg);
+	}
+	unsetenv("LOG_FORMAT");
+	log_init("test", LOG_INFO);
+	log_set_format(LOG_FORMAT_TEXT, NULL);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test_config_XXXXXX";
@@ -533,6 +614,8 @@ int main(void)
 	test_env_file_inline_comment();
 	test_load();
 	test_empty_means_unset();
+	test_given();
+	test_log_option();
 	test_help();
 	unlink(".env");
 	if (chdir("/") == 0)
