@@ -7,7 +7,7 @@ profile=${1:-test}
 run_pkgs=(gcc make pkg-config libpq-dev libcivetweb-dev libjson-c-dev libedit-dev
 	postgresql postgresql-client)
 test_pkgs=(python3 python3-pytest python3-websocket python3-psycopg2 python3-selenium
-	chromium chromium-driver tmux valgrind)
+	chromium chromium-driver tmux valgrind nginx-light openssl)
 bench_pkgs=(wrk postgresql-contrib)
 
 case "$profile" in
@@ -44,3 +44,9 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq >/dev/null
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "deps: installed ${missing[*]}" >&2
+# The tests start nginx on loopback ports of their own; Debian's package
+# also starts its default site on port 80. Stop the service we brought in.
+if [[ " ${missing[*]} " == *" nginx-light "* ]] && [ -d /run/systemd/system ]; then
+	"${sudo[@]}" systemctl disable --now nginx >/dev/null 2>&1 || true
+	echo "deps: stopped and disabled the nginx service the package started (the tests run their own)" >&2
+fi
