@@ -91,7 +91,7 @@ start)
 		fi
 		if as_pg "$bindir/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 start -o \
 			"-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' \
-			 -c max_connections=300 -c fsync=${PG_FSYNC:-on} \
+			 -c max_connections=300 -c max_prepared_transactions=8 -c fsync=${PG_FSYNC:-on} \
 			 -c synchronous_commit=${PG_SYNC_COMMIT:-on}" >/dev/null; then
 			started=1
 			break
