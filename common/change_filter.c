@@ -5,11 +5,12 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-static const char *const op_names[CHANGE_OP_COUNT] = {"INSERT", "UPDATE", "DELETE"};
+static const char *const op_names[CHANGE_OP_COUNT] = {"INSERT", "UPDATE", "DELETE", "TRUNCATE"};
 
 int change_op_parse(const char *s)
 {
@@ -19,10 +20,6 @@ int change_op_parse(const char *s)
 	return -1;
 }
 
-const char *change_op_name(enum change_op op)
-{
-	return (unsigned)op < CHANGE_OP_COUNT ? op_names[op] : "?";
-}
 /* A decimal number without sign or spaces, at most 18 digits. */
 static int parse_uint(const char *s, long long *out)
 {
@@ -71,11 +68,11 @@ int change_query_parse(const char *query, struct change_query *out, struct err *
 	if (!query)
 		return 0;
 	unsigned seen = 0;
-	static const char *const names[] = {"since", "status", "id", "operation"};
+	static const char *const names[] = {"since", "status", "id", "operation", "epoch"};
 	struct qs_pair pair;
 	for (const char *p = query; qs_next(&p, &pair);) {
 		int which = -1;
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < 5; i++)
 			if (qs_key_is(&pair, names[i]))
 				which = i;
 		if (which >= 0) {
@@ -113,12 +110,23 @@ int change_query_parse(const char *query, struct change_query *out, struct err *
 					    "id: must be a positive order id, got '%.40s'", val);
 				out->filter.id = num;
 				break;
-			default:
+			case 3:
 				if (parse_list(val, change_op_parse, &out->filter.op_mask) < 0)
+					return err_set_field(
+					    err, ERR_INVALID_QUERY, name,
+					    "operation: must be a comma list of "
+					    "INSERT, UPDATE, DELETE, TRUNCATE, got "
+					    "'%.40s'",
+					    val);
+				break;
+			default:
+				if (!change_epoch_valid(val))
 					return err_set_field(err, ERR_INVALID_QUERY, name,
-							     "operation: must be a comma list of "
-							     "INSERT, UPDATE, DELETE, got '%.40s'",
+							     "epoch: must be the epoch a server "
+							     "gave (letters, digits, - and _), got "
+							     "'%.40s'",
 							     val);
+				memcpy(out->epoch, val, strlen(val) + 1); /* checked: < 64 */
 				break;
 			}
 		}
@@ -126,12 +134,25 @@ int change_query_parse(const char *query, struct change_query *out, struct err *
 	return 0;
 }
 
+int change_epoch_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= CHANGE_EPOCH_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
+			return 0;
+	return 1;
+}
+
 int change_filter_match(const struct change_filter *f, int op, int status, int old_status,
 			long long id)
 {
-	if (f->id && f->id != id)
-		return 0;
 	if (f->op_mask && (op < 0 || !(f->op_mask & (1u << op))))
+		return 0;
+	if (op == CHANGE_OP_TRUNCATE)
+		return 1;
+	if (f->id && f->id != id)
 		return 0;
 	if (f->status_mask) {
 		int hit = (status >= 0 && (f->status_mask & (1u << status))) ||

@@ -6,7 +6,16 @@
 
 #include "err.h"
 
-enum change_op { CHANGE_OP_INSERT, CHANGE_OP_UPDATE, CHANGE_OP_DELETE, CHANGE_OP_COUNT };
+enum change_op {
+	CHANGE_OP_INSERT,
+	CHANGE_OP_UPDATE,
+	CHANGE_OP_DELETE,
+	CHANGE_OP_TRUNCATE, /* no order id or status: passes those filters */
+	CHANGE_OP_COUNT
+};
+
+/* Longest epoch a client may name (the schema makes 32 hex digits). */
+#define CHANGE_EPOCH_MAX 64
 
 struct change_filter {
 	unsigned status_mask; /* bit per enum order_status; 0 = any */
@@ -17,22 +26,27 @@ struct change_filter {
 struct change_query {
 	struct change_filter filter;
 	int has_since;
-	long long since; /* >= 0 when has_since */
+	long long since;	      /* >= 0 when has_since */
+	char epoch[CHANGE_EPOCH_MAX]; /* the client's epoch; "" = the current one */
 };
 
 /* "INSERT" -> CHANGE_OP_INSERT (case-insensitive), or -1. */
 int change_op_parse(const char *s);
-const char *change_op_name(enum change_op op);
 
 /* Parse a raw (URL-encoded) query string; NULL or "" is an empty query.
- * Parameters other than since, status, id and operation are ignored (the
- * access-control layer reads access_token). A repeated, empty or invalid
+ * Parameters other than since, epoch, status, id and operation are ignored
+ * (the access-control layer reads access_token). An epoch is 1 to 63 of
+ * A-Z a-z 0-9 - _. A repeated, empty or invalid
  * parameter fails with ERR_INVALID_QUERY naming it in err->field. */
 int change_query_parse(const char *query, struct change_query *out, struct err *err)
     __attribute__((warn_unused_result));
 
+/* 1 if s can be an epoch (see change_query_parse). */
+int change_epoch_valid(const char *s);
+
 /* 1 if a change matches: status matches the new or the old status
- * (old_status -1 when none), id and operation match. */
+ * (old_status -1 when none), id and operation match. A TRUNCATE matches
+ * every status and id filter (it empties the client's table). */
 int change_filter_match(const struct change_filter *f, int op, int status, int old_status,
 			long long id);
 

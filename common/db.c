@@ -124,11 +124,13 @@ int db_check_schema(PGconn *conn, struct err *err)
 	static const char *const steps[] = {
 	    "SELECT to_regclass('schema_migrations') IS NOT NULL",
 	    "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version >= $1)",
+	    /* a cache above 1 loses seq values for good when a session ends */
+	    "SELECT seqcache = 1 FROM pg_sequence WHERE seqrelid = 'order_changes_seq'::regclass",
 	};
 	const char *params[] = {DB_SCHEMA_VERSION};
-	for (int i = 0; i < 2; i++) {
-		PGresult *r =
-		    PQexecParams(conn, steps[i], i, NULL, i ? params : NULL, NULL, NULL, 0);
+	for (int i = 0; i < 3; i++) {
+		PGresult *r = PQexecParams(conn, steps[i], i == 1, NULL, i == 1 ? params : NULL,
+					   NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 			char msg[200];
 			snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
@@ -136,8 +138,13 @@ int db_check_schema(PGconn *conn, struct err *err)
 			PQclear(r);
 			return err_set(err, ERR_UNAVAILABLE, "cannot check the schema: %s", msg);
 		}
-		int ok = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+		int ok = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 		PQclear(r);
+		if (!ok && i == 2)
+			return err_set(
+			    err, ERR_CONFIG,
+			    "sequence order_changes_seq must have CACHE 1 (a larger cache "
+			    "loses seq values): ALTER SEQUENCE order_changes_seq CACHE 1");
 		if (!ok)
 			return err_set(err, ERR_CONFIG,
 				       "database has no orders schema (migration %s missing): run "

@@ -18,7 +18,7 @@
 #include <libpq-fe.h>
 
 /* The newest migration in schema/ the programs need (its number). */
-#define DB_SCHEMA_VERSION "003"
+#define DB_SCHEMA_VERSION "005"
 /* Most statements a program may register with db_stmt (ids 0..63). */
 #define DB_MAX_STMTS 64
 
@@ -44,7 +44,8 @@ PGconn *db_connect(const char *conninfo, const char *app, struct err *err);
  * (0 = forever). */
 PGconn *db_connect_retry(const char *conninfo, const char *app, volatile int *stop,
 			 long max_wait_ms, struct err *err);
-/* 0 if the schema migrations are applied, else -1 with a one-line message. */
+/* 0 if the schema migrations are applied and the seq sequence has CACHE 1,
+ * else -1 with a one-line message (ERR_CONFIG, or ERR_UNAVAILABLE). */
 int db_check_schema(PGconn *conn, struct err *err) __attribute__((warn_unused_result));
 
 struct db_conn;

@@ -65,6 +65,8 @@ void client_unref(struct client *c)
 
 static void queue_put(struct client *c, struct msg *m)
 {
+	if (c->count == 0 && !c->busy)
+		c->progress_ms = relay_now_ms(); /* the wait for the reader starts now */
 	if (c->count == c->cap) {
 		size_t ncap = c->cap ? c->cap * 2 : 16;
 		struct msg **n = xmalloc(ncap * sizeof(*n));
@@ -91,6 +93,13 @@ void client_close_locked(struct client *c, int code, const char *reason)
 	if (c->closing)
 		return;
 	queue_drop(c);
+	client_close_after_locked(c, code, reason);
+}
+
+void client_close_after_locked(struct client *c, int code, const char *reason)
+{
+	if (c->closing)
+		return;
 	c->closing = 1;
 	struct msg *m = msg_new_close(code, reason);
 	queue_put(c, m);
@@ -114,10 +123,43 @@ int client_push_locked(struct client *c, struct msg *m)
 	return 0;
 }
 
+int client_offer_locked(struct client *c, struct msg *m)
+{
+	if (c->closing || c->failed || !c->conn)
+		return -1;
+	if (c->queued_bytes + c->inflight_bytes + m->len > c->relay->backlog)
+		return 1;
+	queue_put(c, m);
+	schedule(c);
+	return 0;
+}
+
+int client_push_control_locked(struct client *c, struct msg *m)
+{
+	if (c->closing || c->failed || !c->conn)
+		return -1;
+	queue_put(c, m);
+	schedule(c);
+	return 0;
+}
+
+size_t client_unsent_locked(const struct client *c)
+{
+	return c->queued_bytes + c->inflight_bytes;
+}
+
 int client_push(struct client *c, struct msg *m)
 {
 	pthread_mutex_lock(&c->lock);
 	int rc = client_push_locked(c, m);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int client_push_replay(struct client *c, struct msg *m)
+{
+	pthread_mutex_lock(&c->lock);
+	int rc = c->replay_cancelled ? -1 : client_push_control_locked(c, m);
 	pthread_mutex_unlock(&c->lock);
 	return rc;
 }

@@ -38,11 +38,13 @@ struct client {
 	size_t queued_bytes;   /* in the ring */
 	size_t inflight_bytes; /* handed to the socket, not yet written */
 
-	int busy;     /* a sender is writing to conn */
-	int in_ready; /* on the senders' ready queue (holds a ref) */
-	int closing;  /* close frame queued: accept nothing more */
-	int failed;   /* a write failed: the peer is gone */
-	int retired;  /* close handler ran */
+	int busy;	       /* a sender is writing to conn */
+	int in_ready;	       /* on the senders' ready queue (holds a ref) */
+	int closing;	       /* close frame queued: accept nothing more */
+	int failed;	       /* a write failed: the peer is gone */
+	int retired;	       /* close handler ran */
+	int replay_cancelled;  /* hub_reset() made it live: replay pushes nothing more */
+	long long progress_ms; /* last time the reader took data (or its wait began) */
 
 	/* hub linkage: under the hub lock */
 	struct client *prev, *next;
@@ -51,6 +53,13 @@ struct client {
 	long long min_seq; /* broadcasts with seq <= min_seq are skipped */
 
 	struct client *ready_next; /* under the sender pool lock */
+
+	/* catch-up (catchup.h): under the catch-up lock */
+	struct client *cu_next;
+	int cu_linked;
+	unsigned cu_gen;     /* bumped by every catchup_add() */
+	long long cu_cursor; /* the last seq it has (given or filtered out) */
+	int cu_check_since;  /* a since= from the client: check its epoch first */
 };
 
 /* New client for conn (not yet linked anywhere). peer is copied. */
@@ -65,10 +74,27 @@ void client_unref(struct client *c);
 int client_push_locked(struct client *c, struct msg *m);
 /* Lock, push, unlock. */
 int client_push(struct client *c, struct msg *m);
+/* Queue m only if it fits under the backlog, with c->lock held: 0 queued,
+ * 1 it does not fit (nothing queued, nothing closed: the caller moves the
+ * client to catch-up), -1 the client takes nothing more. */
+int client_offer_locked(struct client *c, struct msg *m);
+/* Queue m whatever the backlog (pings, heartbeats, and catch-up, which
+ * paces itself), with c->lock held. 0, or -1 if the client takes nothing
+ * more. */
+int client_push_control_locked(struct client *c, struct msg *m);
+/* Bytes queued or being written, with c->lock held. */
+size_t client_unsent_locked(const struct client *c);
+/* As client_push for a caught-up event (no backlog check: the caller
+ * paces): -1 (nothing queued) once hub_reset() cancelled the catch-up or
+ * the client takes nothing more. */
+int client_push_replay(struct client *c, struct msg *m);
 
 /* Drop what is queued, queue a close frame and accept nothing more. With
  * c->lock held. */
 void client_close_locked(struct client *c, int code, const char *reason);
+/* As client_close_locked, but what is queued is sent first (the client
+ * gets everything up to the point the stream cannot pass). */
+void client_close_after_locked(struct client *c, int code, const char *reason);
 
 /* Close handler: wait for the current write, forget conn, drop the queue,
  * drop the connection's reference. */

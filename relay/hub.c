@@ -1,6 +1,7 @@
 #include "hub.h"
 
 #include "buf.h"
+#include "catchup.h"
 #include "log.h"
 #include "stats.h"
 #include "ws_frame.h"
@@ -9,6 +10,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct hub {
 	pthread_mutex_t lock;
@@ -16,14 +18,16 @@ struct hub {
 	struct client *head;
 	int count;
 	long long last;
+	char epoch[CHANGE_EPOCH_MAX];
 };
 
-struct hub *hub_new(struct relay *r, long long last)
+struct hub *hub_new(struct relay *r, long long last, const char *epoch)
 {
 	struct hub *h = xcalloc(1, sizeof(*h));
 	pthread_mutex_init(&h->lock, NULL);
 	h->relay = r;
 	h->last = last;
+	snprintf(h->epoch, sizeof(h->epoch), "%s", epoch);
 	return h;
 }
 
@@ -35,12 +39,25 @@ void hub_free(struct hub *h)
 	free(h);
 }
 
-static struct msg *hello_msg(long long seq)
+/* The epoch is checked at the source (letters, digits, - and _), so it
+ * needs no JSON escaping. */
+static struct msg *hello_msg(long long seq, const char *epoch)
 {
-	char json[128];
+	char json[192];
+	int n =
+	    snprintf(json, sizeof(json),
+		     "{\"type\":\"hello\",\"seq\":%lld,\"epoch\":\"%s\",\"server\":\"orders-relay "
+		     "%s\"}",
+		     seq, epoch, ORDERS_VERSION);
+	return msg_new_text(json, (size_t)n);
+}
+
+struct msg *hub_resync_msg(long long seq, const char *epoch, const char *reason)
+{
+	char json[192];
 	int n = snprintf(json, sizeof(json),
-			 "{\"type\":\"hello\",\"seq\":%lld,\"server\":\"orders-relay %s\"}", seq,
-			 ORDERS_VERSION);
+			 "{\"type\":\"resync\",\"seq\":%lld,\"epoch\":\"%s\",\"reason\":\"%s\"}",
+			 seq, epoch, reason);
 	return msg_new_text(json, (size_t)n);
 }
 
@@ -58,7 +75,7 @@ long long hub_add(struct hub *h, struct client *c, int live)
 	c->min_seq = h->last;
 	h->count++;
 	long long last = h->last;
-	struct msg *m = hello_msg(last);
+	struct msg *m = hello_msg(last, h->epoch);
 	client_push(c, m);
 	msg_unref(m);
 	pthread_mutex_unlock(&h->lock);
@@ -90,6 +107,10 @@ void hub_remove(struct hub *h, struct client *c)
 int hub_go_live(struct hub *h, struct client *c, long long cursor, long long *target)
 {
 	pthread_mutex_lock(&h->lock);
+	if (c->live) { /* hub_reset() made it live in a new history */
+		pthread_mutex_unlock(&h->lock);
+		return 1;
+	}
 	int ok = cursor >= h->last;
 	if (ok) {
 		c->live = 1;
@@ -114,7 +135,18 @@ void hub_broadcast(struct hub *h, const struct change *ch, size_t n, long long n
 			    !change_filter_match(f, ch[i].op, ch[i].status, ch[i].old_status,
 						 ch[i].order_id))
 				continue;
-			if (client_push_locked(c, ch[i].msg) < 0)
+			int rc = client_offer_locked(c, ch[i].msg);
+			if (rc == 1) {
+				/* past its backlog: it reads the rest from the log at
+				 * its own pace and rejoins when it reaches the head */
+				log_debug("ws#%lu %s behind by %zu bytes at seq %lld: catching up "
+					  "from the log",
+					  c->id, c->peer, client_unsent_locked(c), ch[i].seq);
+				c->live = 0;
+				atomic_fetch_add(&relay_stats.catchups, 1);
+				catchup_add_locked(h->relay->catchup, c, ch[i].seq - 1, 0);
+			}
+			if (rc != 0)
 				break;
 		}
 		pthread_mutex_unlock(&c->lock);
@@ -123,6 +155,46 @@ void hub_broadcast(struct hub *h, const struct change *ch, size_t n, long long n
 		h->last = new_last;
 	pthread_mutex_unlock(&h->lock);
 	atomic_fetch_add_explicit(&relay_stats.events, n, memory_order_relaxed);
+}
+
+void hub_reset(struct hub *h, long long last, const char *epoch, const char *reason)
+{
+	pthread_mutex_lock(&h->lock);
+	h->last = last;
+	snprintf(h->epoch, sizeof(h->epoch), "%s", epoch);
+	struct msg *m = hub_resync_msg(last, epoch, reason);
+	int n = 0;
+	for (struct client *c = h->head; c; c = c->next) {
+		pthread_mutex_lock(&c->lock);
+		c->replay_cancelled = !c->live;
+		c->live = 1;
+		c->min_seq = last;
+		if (client_push_locked(c, m) == 0)
+			n++;
+		pthread_mutex_unlock(&c->lock);
+	}
+	pthread_mutex_unlock(&h->lock);
+	msg_unref(m);
+	atomic_fetch_add(&relay_stats.resyncs, (unsigned long long)n);
+}
+
+void hub_fail_live(struct hub *h, int code, const char *reason)
+{
+	pthread_mutex_lock(&h->lock);
+	for (struct client *c = h->head; c; c = c->next) {
+		pthread_mutex_lock(&c->lock);
+		if (c->live)
+			client_close_after_locked(c, code, reason);
+		pthread_mutex_unlock(&c->lock);
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
+void hub_epoch(struct hub *h, char out[CHANGE_EPOCH_MAX])
+{
+	pthread_mutex_lock(&h->lock);
+	memcpy(out, h->epoch, CHANGE_EPOCH_MAX);
+	pthread_mutex_unlock(&h->lock);
 }
 
 long long hub_last(struct hub *h)
@@ -163,7 +235,7 @@ void hub_heartbeat(struct hub *h)
 	for (struct client *c = h->head; c; c = c->next) {
 		pthread_mutex_lock(&c->lock);
 		if (!c->closing)
-			client_push_locked(c, c->live ? both : ping);
+			client_push_control_locked(c, c->live ? both : ping);
 		pthread_mutex_unlock(&c->lock);
 	}
 	pthread_mutex_unlock(&h->lock);

@@ -23,7 +23,8 @@ struct change {
 	struct msg *msg;
 };
 
-struct hub *hub_new(struct relay *r, long long last);
+/* epoch: the history `last` belongs to (copied). */
+struct hub *hub_new(struct relay *r, long long last, const char *epoch);
 /* Free the hub; every client must have been removed. */
 void hub_free(struct hub *h);
 
@@ -42,6 +43,17 @@ int hub_go_live(struct hub *h, struct client *c, long long cursor, long long *ta
 void hub_broadcast(struct hub *h, const struct change *ch, size_t n, long long new_last);
 
 long long hub_last(struct hub *h);
+void hub_epoch(struct hub *h, char out[CHANGE_EPOCH_MAX]);
+/* The stream continues from `last` in history `epoch` (a new epoch, or
+ * history pruned before this relay delivered it): every client gets
+ * resync {seq: last, epoch, reason} and is live from there on; a replay in
+ * progress is cancelled (client->replay_cancelled). */
+void hub_reset(struct hub *h, long long last, const char *epoch, const char *reason);
+/* Close every live client with code and reason (the live stream cannot go
+ * on without skipping). */
+void hub_fail_live(struct hub *h, int code, const char *reason);
+/* A resync message (new reference). */
+struct msg *hub_resync_msg(long long seq, const char *epoch, const char *reason);
 int hub_count(struct hub *h);
 
 /* Liveness tick: queue a ping + heartbeat on every client and drop those

@@ -1,5 +1,6 @@
 #include "listener.h"
 
+#include "change_log.h"
 #include "changes.h"
 #include "db.h"
 #include "hub.h"
@@ -19,7 +20,7 @@
 #include <unistd.h>
 
 #define PAGE_ROWS	1000
-#define HOLE_RECHECK_MS 15
+#define HOLE_RECHECK_MS 20
 #define SAFETY_READ_MS	5000
 #define BACKOFF_MAX_MS	5000
 #define PRUNE_BATCH	5000
@@ -28,9 +29,13 @@ struct listener {
 	char *conninfo;
 	long long retention_ms;
 	long long prune_every_ms;
-	PGconn *pg;
+	PGconn *pg;	    /* LISTEN and pruning */
+	struct db_pool *db; /* the reader's own connection (change_log.h) */
 	struct relay *relay;
 	struct seq_gate gate;
+	long long floor; /* the last writer floor measured */
+	char epoch[CHANGE_EPOCH_MAX];
+	pthread_mutex_t epoch_lock; /* epoch is read by other threads */
 	pthread_t thread;
 	int started;
 	int pipe[2];
@@ -38,9 +43,6 @@ struct listener {
 	atomic_int connected;
 	int ever_lost;
 };
-
-static const char READ_SQL[] = "SELECT pg_current_snapshot()::text, " CHANGES_COLUMNS
-			       " FROM order_changes WHERE seq > $1 ORDER BY seq LIMIT $2";
 
 static const char PRUNE_SQL[] =
     "WITH d AS (DELETE FROM order_changes WHERE seq IN (SELECT seq FROM order_changes "
@@ -67,77 +69,43 @@ static void nap(struct listener *l, long ms)
 		(void)poll(&p, 1, (int)ms);
 }
 
-/* An xid newer than every xid assigned so far (ours, committed at once). */
-static int fetch_xid(struct listener *l, uint64_t *out)
+/* Measure the writer floor into l->floor. 0 or -1. */
+static int measure_floor(struct listener *l, struct err *err)
 {
-	PGresult *r = PQexec(l->pg, "SELECT pg_current_xact_id()::text");
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		PQclear(r);
+	struct db_conn *c = db_pool_get(l->db, err);
+	if (!c)
 		return -1;
-	}
-	*out = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	return 0;
+	int rc = change_log_floor(c, &l->floor, err);
+	db_pool_put(l->db, c);
+	return rc;
 }
 
-/* Highest seq once the transactions open at that moment have ended. */
-static int find_start(struct listener *l, long long *out, volatile int *stop, struct err *err)
+/* Where a history starts for this relay: the newest seq, or below the
+ * lowest seq a running writer may still fill (see seq_gate.h), never below
+ * what retention pruned. Sets the gate, l->floor and l->epoch; no wait. */
+static int find_start(struct listener *l, struct err *err)
 {
-	/* an empty log after pruning still starts after what was pruned */
-	PGresult *r = PQexec(l->pg, "SELECT greatest(coalesce(max(seq), 0), (SELECT "
-				    "pruned_through FROM order_changes_pruned)), "
-				    "pg_current_snapshot()::text FROM order_changes");
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		char msg[200];
-		first_line(msg, sizeof(msg), PQresultErrorMessage(r));
-		PQclear(r);
-		return err_set(err, ERR_UNAVAILABLE, "cannot read the change log: %s", msg);
-	}
-	*out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	struct seq_snapshot snap;
-	int rc = seq_snapshot_parse(PQgetvalue(r, 0, 1), &snap);
-	PQclear(r);
+	struct change_log_head h;
+	if (measure_floor(l, err) < 0)
+		return -1;
+	struct db_conn *c = db_pool_get(l->db, err);
+	if (!c)
+		return -1;
+	int rc = change_log_head(c, &h, err);
+	db_pool_put(l->db, c);
 	if (rc < 0)
-		return err_set(err, ERR_INTERNAL, "cannot parse pg_current_snapshot()");
-	/* wait for the transactions running at that snapshot: the listed ones
-	 * and the unlisted ones above xmax, bounded by an xid assigned now */
-	struct seq_gate g;
-	seq_gate_init(&g, 0);
-	g.hole = 1;
-	g.wait = snap.xip;
-	g.nwait = snap.nxip;
-	g.lo = snap.xmax;
-	g.need_bound = 1;
-	snap.xip = NULL;
-	uint64_t bound;
-	if (fetch_xid(l, &bound) < 0) {
-		seq_gate_release(&g);
-		return err_set(err, ERR_UNAVAILABLE, "lost the database at start-up");
-	}
-	seq_gate_set_bound(&g, bound);
-	if (g.nwait || g.lo < g.hi)
-		log_info("start at seq %lld once the transactions open now end", *out);
-	long long one = 2; /* a visible row above the pretend hole at 1 */
-	for (;;) {
-		r = PQexec(l->pg, "SELECT pg_current_snapshot()::text");
-		if (PQresultStatus(r) != PGRES_TUPLES_OK ||
-		    seq_snapshot_parse(PQgetvalue(r, 0, 0), &snap) < 0) {
-			PQclear(r);
-			seq_gate_release(&g);
-			return err_set(err, ERR_UNAVAILABLE, "lost the database at start-up");
-		}
-		PQclear(r);
-		size_t passed = seq_gate_advance(&g, &one, 1, &snap);
-		seq_snapshot_release(&snap);
-		if (passed == 1)
-			break;
-		if (*stop) {
-			seq_gate_release(&g);
-			return err_set(err, ERR_SHUTTING_DOWN, "stopped during start-up");
-		}
-		usleep(20 * 1000);
-	}
-	seq_gate_release(&g);
+		return -1;
+	long long start = h.last < l->floor - 1 ? h.last : l->floor - 1;
+	if (start < h.pruned)
+		start = h.pruned;
+	if (start < h.last)
+		log_info("start at seq %lld: writers still running may fill seqs above it "
+			 "(newest %lld)",
+			 start, h.last);
+	seq_gate_init(&l->gate, start);
+	pthread_mutex_lock(&l->epoch_lock);
+	memcpy(l->epoch, h.epoch, sizeof(l->epoch));
+	pthread_mutex_unlock(&l->epoch_lock);
 	return 0;
 }
 
@@ -153,6 +121,8 @@ struct listener *listener_new(const char *conninfo, long long retention_ms, long
 	if (l->prune_every_ms > 60000)
 		l->prune_every_ms = 60000;
 	l->pipe[0] = l->pipe[1] = -1;
+	pthread_mutex_init(&l->epoch_lock, NULL);
+	l->db = db_pool_new(conninfo, "orders-relay reader", 1);
 	if (pipe2(l->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
 		err_set(err, ERR_SYSTEM, "pipe: %s", strerror(errno));
 		goto fail;
@@ -168,10 +138,8 @@ struct listener *listener_new(const char *conninfo, long long retention_ms, long
 	/* LISTEN before reading, so no change falls between the two */
 	if (db_exec_simple(l->pg, "LISTEN order_changes", err) < 0)
 		goto fail;
-	long long start = 0;
-	if (find_start(l, &start, stop, err) < 0)
+	if (find_start(l, err) < 0)
 		goto fail;
-	seq_gate_init(&l->gate, start);
 	atomic_store(&l->connected, 1);
 	return l;
 fail:
@@ -182,6 +150,13 @@ fail:
 long long listener_start_seq(const struct listener *l)
 {
 	return l->gate.cursor;
+}
+
+void listener_epoch(struct listener *l, char out[CHANGE_EPOCH_MAX])
+{
+	pthread_mutex_lock(&l->epoch_lock);
+	memcpy(out, l->epoch, CHANGE_EPOCH_MAX);
+	pthread_mutex_unlock(&l->epoch_lock);
 }
 
 int listener_connected(struct listener *l)
@@ -218,79 +193,132 @@ static int connect_listen(struct listener *l)
 	return 0;
 }
 
-/* Read and deliver pages until caught up or stopped at a hole. 0 or -1
- * (connection trouble). */
+/* The log now holds another history (recreated, restored, or seq went
+ * back): start over in it and tell every client. */
+static int new_history(struct listener *l, const char *why, struct err *err)
+{
+	char old[CHANGE_EPOCH_MAX];
+	listener_epoch(l, old);
+	if (find_start(l, err) < 0)
+		return -1;
+	char now[CHANGE_EPOCH_MAX];
+	listener_epoch(l, now);
+	log_warn("%s: epoch %s -> %s, stream continues from seq %lld", why, old, now,
+		 l->gate.cursor);
+	hub_reset(l->relay->hub, l->gate.cursor, now, "epoch_changed");
+	return 0;
+}
+
+/* Deliver rows [0, k) of a page past `before`. -1 when a row cannot be
+ * decoded: nothing at or after it is delivered, and live clients are told
+ * (closed with 1011) rather than skipped past it. */
+static int deliver(struct listener *l, const struct change_log_page *p, size_t k, long long before,
+		   struct change *ch)
+{
+	size_t m = 0;
+	int rc = 0;
+	for (size_t i = 0; i < k; i++) {
+		long long seq = change_log_seq(p, (int)i);
+		if (seq <= before)
+			continue;
+		if (change_from_page(p, (int)i, &ch[m]) < 0) {
+			log_error("change log row seq %lld cannot be decoded; the stream stops "
+				  "before it",
+				  seq);
+			l->gate.cursor = seq - 1;
+			rc = -1;
+			break;
+		}
+		m++;
+	}
+	if (m || l->gate.cursor > before) {
+		log_debug("deliver %zu change(s) %lld..%lld, cursor %lld -> %lld%s", m,
+			  m ? ch[0].seq : 0, m ? ch[m - 1].seq : 0, before, l->gate.cursor,
+			  seq_gate_waiting(&l->gate) ? " (waiting at a hole)" : "");
+		hub_broadcast(l->relay->hub, ch, m, l->gate.cursor);
+	}
+	for (size_t i = 0; i < m; i++)
+		change_release(&ch[i]);
+	if (rc < 0)
+		hub_fail_live(l->relay->hub, 1011, "change log row cannot be decoded");
+	return rc;
+}
+
+/* Read and deliver pages until caught up or stopped at a hole. 0, or -1
+ * (database trouble: reconnect and read again). */
 static int read_changes(struct listener *l)
 {
 	struct change *ch = xcalloc(PAGE_ROWS, sizeof(*ch));
 	long long *seqs = xcalloc(PAGE_ROWS, sizeof(*seqs));
+	struct err err = {0};
 	int rc = 0;
-	for (;;) {
-		char cur[32], lim[16];
-		snprintf(cur, sizeof(cur), "%lld", l->gate.cursor);
-		snprintf(lim, sizeof(lim), "%d", PAGE_ROWS);
-		const char *params[2] = {cur, lim};
-		PGresult *r = PQexecParams(l->pg, READ_SQL, 2, NULL, params, NULL, NULL, 0);
-		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-			char msg[200];
-			first_line(msg, sizeof(msg), PQresultErrorMessage(r));
-			if (PQstatus(l->pg) != CONNECTION_BAD)
-				log_error("reading the change log failed: %s", msg);
-			PQclear(r);
+	while (!atomic_load(&l->stop)) {
+		struct change_log_page p;
+		struct db_conn *c = db_pool_get(l->db, &err);
+		if (!c) {
 			rc = -1;
 			break;
 		}
-		int n = PQntuples(r);
-		if (n == 0) {
-			seq_gate_advance(&l->gate, NULL, 0, NULL);
-			PQclear(r);
+		rc = change_log_read(c, l->gate.cursor, 0, PAGE_ROWS, &p, &err);
+		db_pool_put(l->db, c);
+		if (rc < 0)
 			break;
-		}
-		struct seq_snapshot snap;
-		if (seq_snapshot_parse(PQgetvalue(r, 0, 0), &snap) < 0) {
-			log_error("cannot parse snapshot '%s'", PQgetvalue(r, 0, 0));
-			PQclear(r);
-			rc = -1;
-			break;
-		}
-		for (int i = 0; i < n; i++)
-			seqs[i] = strtoll(PQgetvalue(r, i, 1), NULL, 10);
-		long long before = l->gate.cursor;
-		size_t k = seq_gate_advance(&l->gate, seqs, (size_t)n, &snap);
-		seq_snapshot_release(&snap);
-		size_t m = 0;
-		for (size_t i = 0; i < k; i++) {
-			if (seqs[i] <= before)
-				continue;
-			if (change_from_row(r, (int)i, 1, &ch[m]) < 0) {
-				log_error("skipping malformed change log row seq %lld", seqs[i]);
-				continue;
+		char epoch[CHANGE_EPOCH_MAX];
+		listener_epoch(l, epoch);
+		if (strcmp(p.epoch, epoch) != 0 || p.next - 1 < l->gate.cursor) {
+			const char *why = strcmp(p.epoch, epoch) ? "the change log has a new epoch"
+								 : "seq went back";
+			int stale = strcmp(p.epoch, epoch) == 0;
+			change_log_page_release(&p);
+			if (stale) {
+				/* renew it once for every relay and client */
+				char fresh[CHANGE_EPOCH_MAX];
+				if ((c = db_pool_get(l->db, &err)) == NULL) {
+					rc = -1;
+					break;
+				}
+				rc = change_log_renew_epoch(c, epoch, fresh, &err);
+				db_pool_put(l->db, c);
+				if (rc < 0)
+					break;
 			}
-			m++;
-		}
-		PQclear(r);
-		if (m || l->gate.cursor > before) {
-			log_debug("deliver %zu change(s) %lld..%lld, cursor %lld -> %lld%s", m,
-				  m ? ch[0].seq : 0, m ? ch[m - 1].seq : 0, before, l->gate.cursor,
-				  seq_gate_waiting(&l->gate) ? " (waiting at a hole)" : "");
-			hub_broadcast(l->relay->hub, ch, m, l->gate.cursor);
-		}
-		for (size_t i = 0; i < m; i++)
-			change_release(&ch[i]);
-		if (seq_gate_needs_bound(&l->gate)) {
-			/* transactions running above the snapshot's xmax are not in
-			 * its xip: bound them by an xid assigned now, then re-read */
-			uint64_t bound;
-			if (fetch_xid(l, &bound) < 0) {
-				rc = -1;
+			if ((rc = new_history(l, why, &err)) < 0)
 				break;
-			}
-			seq_gate_set_bound(&l->gate, bound);
 			continue;
 		}
-		if (seq_gate_waiting(&l->gate) || n < PAGE_ROWS || atomic_load(&l->stop))
+		if (p.pruned > l->gate.cursor) {
+			/* another relay pruned what this one has not delivered */
+			log_warn("the change log was pruned through seq %lld, past this relay's "
+				 "seq %lld: clients resync",
+				 p.pruned, l->gate.cursor);
+			change_log_page_release(&p);
+			seq_gate_init(&l->gate, p.pruned);
+			hub_reset(l->relay->hub, l->gate.cursor, epoch, "history_truncated");
+			continue;
+		}
+		for (int i = 0; i < p.n; i++)
+			seqs[i] = change_log_seq(&p, i);
+		long long before = l->gate.cursor;
+		size_t k = seq_gate_advance(&l->gate, seqs, (size_t)p.n, l->floor);
+		int bad = deliver(l, &p, k, before, ch);
+		int n = p.n;
+		change_log_page_release(&p);
+		if (bad < 0)
+			break;
+		if (seq_gate_waiting(&l->gate)) {
+			/* a floor measured now may pass the hole: then read again
+			 * at once; else wait for writers (see listener_main) */
+			if ((rc = measure_floor(l, &err)) < 0)
+				break;
+			if (seq_gate_floor_passes(&l->gate, l->floor))
+				continue;
+			break;
+		}
+		if (n < PAGE_ROWS)
 			break;
 	}
+	if (rc < 0 && err.msg[0])
+		log_warn("reading the change log: %s", err.msg);
 	free(seqs);
 	free(ch);
 	return rc;
@@ -346,7 +374,7 @@ static void *listener_main(void *arg)
 {
 	struct listener *l = arg;
 	long backoff = 100;
-	int need_read = 1;
+	int need_read = 1, check_floor = 0;
 	long long now = relay_now_ms();
 	long long next_prune = now + 1000, next_safety = now + SAFETY_READ_MS;
 	while (!atomic_load(&l->stop)) {
@@ -383,9 +411,25 @@ static void *listener_main(void *arg)
 		}
 		/* notifications that arrived during a query wait inside libpq */
 		if (drain_notifies(l)) {
-			need_read = 1;
-			continue;
+			if (seq_gate_waiting(&l->gate))
+				check_floor = 1;
+			else
+				need_read = 1;
 		}
+		if (check_floor) {
+			/* waiting at a hole: only the writer floor can pass it, and
+			 * measuring it is cheaper than reading a page */
+			check_floor = 0;
+			struct err err = {0};
+			if (measure_floor(l, &err) < 0) {
+				drop_conn(l, err.msg);
+				continue;
+			}
+			if (seq_gate_floor_passes(&l->gate, l->floor))
+				need_read = 1;
+		}
+		if (need_read)
+			continue;
 		long long wake = next_prune < next_safety ? next_prune : next_safety;
 		long timeout = (long)(wake - now);
 		if (seq_gate_waiting(&l->gate))
@@ -416,8 +460,10 @@ static void *listener_main(void *arg)
 				need_read = 1;
 		}
 		now = relay_now_ms();
-		if (pr == 0 && seq_gate_waiting(&l->gate))
-			need_read = 1;
+		if (seq_gate_waiting(&l->gate) && (pr == 0 || need_read)) {
+			need_read = 0;
+			check_floor = 1;
+		}
 		if (now >= next_safety) {
 			need_read = 1;
 			next_safety = now + SAFETY_READ_MS;
@@ -447,7 +493,8 @@ void listener_free(struct listener *l)
 		pthread_join(l->thread, NULL);
 	if (l->pg)
 		PQfinish(l->pg);
-	seq_gate_release(&l->gate);
+	db_pool_free(l->db);
+	pthread_mutex_destroy(&l->epoch_lock);
 	if (l->pipe[0] >= 0)
 		close(l->pipe[0]);
 	if (l->pipe[1] >= 0)

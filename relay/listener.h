@@ -14,13 +14,15 @@
 #define RELAY_LISTENER_H
 
 #include "err.h"
+#include "change_filter.h"
 #include "relay.h"
 
 struct listener;
 
 /* Connect (retrying up to wait_ms), check the schema and find the start
- * position: the highest seq, once every transaction open at that moment has
- * ended (so nothing below it can still appear). Both waits end early when
+ * position: the highest seq, or just below the lowest seq a running writer
+ * may still fill (see seq_gate.h), so nothing below it can still appear;
+ * it never waits for transactions. The connect retries end early when
  * *stop becomes non-zero (a signal handler's flag; borrowed). NULL with err:
  * ERR_CONFIG for a missing schema, ERR_UNAVAILABLE when the database is
  * unreachable, ERR_SHUTTING_DOWN when *stop ended the wait. */
@@ -28,6 +30,8 @@ struct listener *listener_new(const char *conninfo, long long retention_ms, long
 			      volatile int *stop, struct err *err);
 /* The start position found by listener_new. */
 long long listener_start_seq(const struct listener *l);
+/* The epoch of the history the listener reads (copied into out). */
+void listener_epoch(struct listener *l, char out[CHANGE_EPOCH_MAX]);
 /* Start the thread; broadcasts go to r->hub. 0 or -1. */
 int listener_start(struct listener *l, struct relay *r) __attribute__((warn_unused_result));
 /* Stop, join and free. NULL does nothing. */

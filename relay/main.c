@@ -1,6 +1,7 @@
 /* orders-relay: a gapless, resumable WebSocket stream of order changes.
  * main parses options, wires listener, hub, senders and civetweb, runs the
  * liveness ticker and tears down in reverse. */
+#include "catchup.h"
 #include "config.h"
 #include "db.h"
 #include "err.h"
@@ -132,7 +133,11 @@ static struct mg_context *start_server(struct relay *r, const struct config *cfg
 	else
 		snprintf(ports, sizeof(ports), "%s:%lld", host, port);
 	snprintf(threads, sizeof(threads), "%d", r->max_clients + HTTP_THREADS);
-	snprintf(wtimeout, sizeof(wtimeout), "%lld", config_num(cfg, "WRITE_TIMEOUT"));
+	/* a reader that takes nothing for WRITE_TIMEOUT is closed with 1008
+	 * by the catch-up thread (catchup.h); the socket write itself gives up
+	 * a little later, so the close frame can still reach a reader that
+	 * wakes up */
+	snprintf(wtimeout, sizeof(wtimeout), "%lld", config_num(cfg, "WRITE_TIMEOUT") + 2000);
 	/* A connection is only ever closed by its own worker thread: closing it
 	 * from another thread races with the worker leaving its read loop. So
 	 * civetweb's own ping/pong drops silent peers: after
@@ -205,6 +210,7 @@ int main(int argc, char **argv)
 	r.max_clients = (int)config_num(&cfg, "MAX_CLIENTS");
 	r.backlog = (size_t)config_num(&cfg, "CLIENT_BACKLOG");
 	r.ping_ms = (long)config_num(&cfg, "PING_INTERVAL");
+	r.write_timeout_ms = config_num(&cfg, "WRITE_TIMEOUT");
 	r.stop = &stop_flag;
 	if (auth_init(&r.auth, config_str(&cfg, "API_TOKEN"), config_str(&cfg, "READ_TOKEN"),
 		      config_str(&cfg, "ALLOWED_ORIGINS"), &err) < 0) {
@@ -246,8 +252,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	r.senders = sender_pool_new(2, (int)config_num(&cfg, "SENDER_THREADS"));
-	r.hub = hub_new(&r, listener_start_seq(r.listener));
+	char epoch[CHANGE_EPOCH_MAX];
+	listener_epoch(r.listener, epoch);
+	r.hub = hub_new(&r, listener_start_seq(r.listener), epoch);
 	r.db = db_pool_new(conninfo, "orders-relay replay", 4);
+	r.catchup = catchup_new(&r);
 	if (listener_start(r.listener, &r) < 0) {
 		log_error("cannot start the listener thread");
 		code = 1;
@@ -282,6 +291,7 @@ out:
 	if (ctx)
 		mg_stop(ctx);
 	listener_free(r.listener);
+	catchup_free(r.catchup);
 	sender_pool_free(r.senders);
 	hub_free(r.hub);
 	db_pool_free(r.db);

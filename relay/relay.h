@@ -12,17 +12,20 @@ struct hub;
 struct sender_pool;
 struct db_pool;
 struct listener;
+struct catchup;
 
 struct relay {
 	struct hub *hub;
 	struct sender_pool *senders;
 	struct db_pool *db; /* replay and health queries (not the listener's) */
 	struct listener *listener;
-	size_t backlog;	  /* CLIENT_BACKLOG: unsent bytes before 1008 */
-	long ping_ms;	  /* PING_INTERVAL */
-	int max_clients;  /* MAX_CLIENTS */
-	atomic_int slots; /* clients accepted and not yet retired */
-	struct auth auth; /* tokens and origins (section 6), immutable */
+	struct catchup *catchup;    /* clients reading the log at their own pace */
+	size_t backlog;		    /* CLIENT_BACKLOG: unsent bytes before 1008 */
+	long ping_ms;		    /* PING_INTERVAL */
+	long long write_timeout_ms; /* WRITE_TIMEOUT: a reader taking nothing this long is cut */
+	int max_clients;	    /* MAX_CLIENTS */
+	atomic_int slots;	    /* clients accepted and not yet retired */
+	struct auth auth;	    /* tokens and origins (section 6), immutable */
 	volatile sig_atomic_t *stop;
 };
 

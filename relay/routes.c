@@ -1,6 +1,7 @@
 #include "routes.h"
 
 #include "buf.h"
+#include "catchup.h"
 #include "http.h"
 #include "hub.h"
 #include "listener.h"
@@ -42,7 +43,8 @@ static int metrics(struct mg_connection *conn, void *cbdata)
 		return 405;
 	struct buf b;
 	buf_init(&b, 1 << 20);
-	if (stats_render(&b, hub_last(r->hub), listener_connected(r->listener)) < 0) {
+	if (stats_render(&b, hub_last(r->hub), listener_connected(r->listener),
+			 catchup_count(r->catchup)) < 0) {
 		buf_release(&b);
 		struct err err = {0};
 		err_set(&err, ERR_INTERNAL, "metrics too large");

@@ -193,6 +193,8 @@ static void serve(struct sender *s, struct client *c, struct buf *scratch, struc
 	pthread_mutex_lock(&c->lock);
 	c->busy = 0;
 	c->inflight_bytes = 0;
+	if (ok)
+		c->progress_ms = relay_now_ms();
 	if (!ok) {
 		if (!c->failed)
 			log_info("ws#%lu %s write failed; dropping the client", c->id, c->peer);

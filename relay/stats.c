@@ -4,7 +4,7 @@ struct relay_stats relay_stats;
 
 #define LOAD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
 
-int stats_render(struct buf *out, long long last_seq, int db_up)
+int stats_render(struct buf *out, long long last_seq, int db_up, int catching_up)
 {
 	struct relay_stats *s = &relay_stats;
 	int rc = buf_printf(
@@ -37,7 +37,15 @@ int stats_render(struct buf *out, long long last_seq, int db_up)
 	    "# HELP orders_relay_replayed_events_total Events sent from history (since=).\n"
 	    "# TYPE orders_relay_replayed_events_total counter\n"
 	    "orders_relay_replayed_events_total %llu\n"
-	    "# HELP orders_relay_resyncs_total Resync messages sent (history truncated).\n"
+	    "# HELP orders_relay_catchups_total Live clients that fell behind a burst and read "
+	    "the change log at their own pace.\n"
+	    "# TYPE orders_relay_catchups_total counter\n"
+	    "orders_relay_catchups_total %llu\n"
+	    "# HELP orders_relay_catching_up Clients reading history from the change log now.\n"
+	    "# TYPE orders_relay_catching_up gauge\n"
+	    "orders_relay_catching_up %d\n"
+	    "# HELP orders_relay_resyncs_total Resync messages sent (history truncated or "
+	    "another epoch).\n"
 	    "# TYPE orders_relay_resyncs_total counter\n"
 	    "orders_relay_resyncs_total %llu\n"
 	    "# HELP orders_relay_pruned_rows_total Change log rows deleted by retention.\n"
@@ -57,8 +65,9 @@ int stats_render(struct buf *out, long long last_seq, int db_up)
 	    "# TYPE orders_relay_delivery_lag_seconds histogram\n",
 	    (long long)atomic_load(&s->clients), LOAD(s->connections), LOAD(s->events),
 	    LOAD(s->messages_sent), LOAD(s->bytes_sent), LOAD(s->writes), LOAD(s->slow_closes),
-	    LOAD(s->db_reconnects), LOAD(s->replayed), LOAD(s->resyncs), LOAD(s->pruned_rows),
-	    atomic_load(&s->sender_threads), last_seq, db_up);
+	    LOAD(s->db_reconnects), LOAD(s->replayed), LOAD(s->catchups), catching_up,
+	    LOAD(s->resyncs), LOAD(s->pruned_rows), atomic_load(&s->sender_threads), last_seq,
+	    db_up);
 	if (rc < 0)
 		return -1;
 	return metrics_hist_render(out, "orders_relay_delivery_lag_seconds", "", &s->lag);

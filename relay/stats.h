@@ -19,6 +19,7 @@ struct relay_stats {
 	atomic_ullong db_reconnects;
 	atomic_ullong replayed; /* events sent from history (since=) */
 	atomic_ullong resyncs;
+	atomic_ullong catchups; /* live clients that fell behind and read the log instead */
 	atomic_ullong pruned_rows;
 	atomic_int sender_threads;
 	struct metrics_hist lag; /* change to socket write, seconds */
@@ -27,7 +28,7 @@ struct relay_stats {
 extern struct relay_stats relay_stats;
 
 /* Append the metrics text; last_seq and db_up are sampled by the caller. */
-int stats_render(struct buf *out, long long last_seq, int db_up)
+int stats_render(struct buf *out, long long last_seq, int db_up, int catching_up)
     __attribute__((warn_unused_result));
 
 #endif

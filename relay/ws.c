@@ -1,7 +1,7 @@
 #include "ws.h"
 
+#include "catchup.h"
 #include "change_filter.h"
-#include "changes.h"
 #include "client.h"
 #include "db.h"
 #include "http.h"
@@ -15,21 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define REPLAY_PAGE 1000
-
-static const struct db_stmt stmt_pruned = {0, "relay_pruned",
-					   "SELECT pruned_through FROM order_changes_pruned", 0, 1};
-/* A page of history and, in the same snapshot, what retention has pruned:
- * pruning deletes rows and raises pruned_through in one transaction, so a
- * page never shows a gap that pruning made without saying so. */
-static const struct db_stmt stmt_replay = {
-    1, "relay_replay",
-    "SELECT c.*, p.pruned_through FROM order_changes_pruned p LEFT JOIN LATERAL "
-    "(SELECT " CHANGES_COLUMNS
-    " FROM order_changes WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 1000) c "
-    "ON true",
-    2, 1};
 
 /* The token a client presents: the access_token query parameter, an
  * Authorization: Bearer header, or a "bearer.<token>" subprotocol offered
@@ -115,129 +100,6 @@ static int ws_connect(const struct mg_connection *cconn, void *cbdata)
 	return 0;
 }
 
-static int query_pruned(struct relay *r, long long *out)
-{
-	struct err err = {0};
-	struct db_conn *dc = db_pool_get(r->db, &err);
-	if (!dc)
-		return -1;
-	PGresult *res = db_exec(dc, &stmt_pruned, NULL, &err);
-	db_pool_put(r->db, dc);
-	if (!res)
-		return -1;
-	*out = PQntuples(res) ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
-	PQclear(res);
-	return 0;
-}
-
-/* One page of history (cursor, target] onto c. Returns rows read, -1 on
- * a database error, or -2 when retention pruned past *cursor (*pruned). */
-static int replay_page(struct relay *r, struct client *c, long long *cursor, long long target,
-		       long long *pruned)
-{
-	struct err err = {0};
-	struct db_conn *dc = db_pool_get(r->db, &err);
-	if (!dc)
-		return -1;
-	char a[32], b[32];
-	snprintf(a, sizeof(a), "%lld", *cursor);
-	snprintf(b, sizeof(b), "%lld", target);
-	const char *params[2] = {a, b};
-	PGresult *res = db_exec(dc, &stmt_replay, params, &err);
-	db_pool_put(r->db, dc);
-	if (!res)
-		return -1;
-	int n = PQntuples(res);
-	*pruned = n ? strtoll(PQgetvalue(res, 0, CHANGES_NCOLS), NULL, 10) : 0;
-	if (*pruned > *cursor) {
-		PQclear(res);
-		return -2;
-	}
-	int rows = 0;
-	for (int i = 0; i < n; i++) {
-		struct change ch;
-		if (PQgetisnull(res, i, 0) || change_from_row(res, i, 0, &ch) < 0)
-			continue;
-		rows++;
-		if (ch.seq > *cursor && change_filter_match(&c->query.filter, ch.op, ch.status,
-							    ch.old_status, ch.order_id)) {
-			if (client_push(c, ch.msg) == 0)
-				atomic_fetch_add(&relay_stats.replayed, 1);
-		}
-		if (ch.seq > *cursor)
-			*cursor = ch.seq;
-		change_release(&ch);
-	}
-	PQclear(res);
-	if (rows < REPLAY_PAGE)
-		*cursor = target;
-	return rows;
-}
-
-/* History after `since` is gone: tell the client to reload and continue
- * from the relay's latest seq; returns that seq. */
-static long long send_resync(struct relay *r, struct client *c, long long since, long long pruned)
-{
-	long long last = hub_last(r->hub);
-	char json[128];
-	int n =
-	    snprintf(json, sizeof(json),
-		     "{\"type\":\"resync\",\"seq\":%lld,\"reason\":\"history_truncated\"}", last);
-	struct msg *m = msg_new_text(json, (size_t)n);
-	client_push(c, m);
-	msg_unref(m);
-	atomic_fetch_add(&relay_stats.resyncs, 1);
-	log_info("ws#%lu %s since=%lld is before pruned_through=%lld: resync at %lld", c->id,
-		 c->peer, since, pruned, last);
-	return last;
-}
-
-static int client_gone(struct client *c)
-{
-	pthread_mutex_lock(&c->lock);
-	int gone = c->closing || c->failed;
-	pthread_mutex_unlock(&c->lock);
-	return gone;
-}
-
-/* Send history after since, then switch c to live delivery under the hub
- * lock at exactly the seq the history reached. Runs on c's worker thread. */
-static void replay(struct relay *r, struct client *c, long long since)
-{
-	long long cursor = since, target = 0;
-	long long pruned = 0;
-	long delay = 100;
-	while (query_pruned(r, &pruned) < 0) {
-		if (*r->stop || client_gone(c))
-			return;
-		usleep((useconds_t)delay * 1000);
-		delay = delay * 2 > 2000 ? 2000 : delay * 2;
-	}
-	if (since < pruned)
-		cursor = send_resync(r, c, since, pruned);
-	delay = 100;
-	while (!hub_go_live(r->hub, c, cursor, &target)) {
-		if (*r->stop || client_gone(c))
-			return;
-		/* keep at most half the backlog queued: replay goes at the
-		 * client's pace instead of closing it as slow */
-		if (!client_wait_below(c, r->backlog / 2, 500))
-			continue;
-		int got = replay_page(r, c, &cursor, target, &pruned);
-		if (got == -2) {
-			cursor = send_resync(r, c, cursor, pruned);
-			continue;
-		}
-		if (got < 0) {
-			usleep((useconds_t)delay * 1000);
-			delay = delay * 2 > 2000 ? 2000 : delay * 2;
-			continue;
-		}
-		delay = 100;
-	}
-	log_debug("ws#%lu %s live from seq %lld", c->id, c->peer, cursor);
-}
-
 static void ws_ready(struct mg_connection *conn, void *cbdata)
 {
 	struct relay *r = cbdata;
@@ -251,8 +113,13 @@ static void ws_ready(struct mg_connection *conn, void *cbdata)
 	log_info("ws#%lu %s subscribed%s%s", c->id, c->peer, since,
 		 q->filter.status_mask || q->filter.op_mask || q->filter.id ? " (filtered)" : "");
 	hub_add(r->hub, c, !q->has_since);
-	if (q->has_since)
-		replay(r, c, q->since);
+	if (q->has_since) {
+		/* history comes from the catch-up thread at the client's pace;
+		 * this worker goes on reading the client's frames meanwhile */
+		pthread_mutex_lock(&c->lock);
+		catchup_add_locked(r->catchup, c, q->since, 1);
+		pthread_mutex_unlock(&c->lock);
+	}
 }
 
 static int ws_data(struct mg_connection *conn, int bits, char *data, size_t len, void *cbdata)

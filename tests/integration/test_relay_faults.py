@@ -185,7 +185,8 @@ def test_retention_prunes_and_resyncs(pg):
     ws = Ws(relay.ws_url + "?since=0")
     assert ws.recv()["type"] == "hello"
     m = ws.recv()
-    assert m == {"type": "resync", "seq": last, "reason": "history_truncated"}
+    epoch = pg.sql("SELECT epoch FROM order_changes_epoch")[0][0]
+    assert m == {"type": "resync", "seq": last, "epoch": epoch, "reason": "history_truncated"}
     insert_orders(pg, 1)
     ev = ws.events(1)
     assert ev[0]["seq"] > last

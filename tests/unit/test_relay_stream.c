@@ -79,62 +79,69 @@ static void test_event(void)
 	buf_release(&b);
 }
 
-static void snap(struct seq_snapshot *s, const char *text)
-{
-	CHECK(seq_snapshot_parse(text, s) == 0);
-}
-
 static void test_gate(void)
 {
-	struct seq_snapshot s;
-	CHECK(seq_snapshot_parse("10:20:12,15", &s) == 0);
-	CHECK(s.xmin == 10 && s.xmax == 20 && s.nxip == 2 && s.xip[1] == 15);
-	CHECK(seq_snapshot_in_progress(&s, 12) && !seq_snapshot_in_progress(&s, 13) &&
-	      seq_snapshot_in_progress(&s, 25) && !seq_snapshot_in_progress(&s, 5));
-	seq_snapshot_release(&s);
-	CHECK(seq_snapshot_parse("10:x:", &s) < 0);
-
 	struct seq_gate g;
 	seq_gate_init(&g, 5);
+	/* contiguous rows pass; the hole at 8 waits while a writer whose key
+	 * is at or below 8 may still fill it (floor 8) */
 	long long rows1[] = {6, 7, 9, 10};
-	/* contiguous rows pass; the hole at 8 waits for xid 12 */
-	snap(&s, "10:20:12");
-	CHECK(seq_gate_advance(&g, rows1, 4, &s) == 2);
-	CHECK(g.cursor == 7 && seq_gate_waiting(&g) && seq_gate_needs_bound(&g));
-	seq_gate_set_bound(&g, 22); /* xids 20, 21 may run unlisted above xmax */
-	seq_snapshot_release(&s);
-	/* xid 12 still running; a new xid 18 cannot fill hole 8 */
+	CHECK(seq_gate_advance(&g, rows1, 4, 8) == 2);
+	CHECK(g.cursor == 7 && seq_gate_waiting(&g) && g.hole == 8);
+	CHECK(!seq_gate_floor_passes(&g, 8) && seq_gate_floor_passes(&g, 9));
+	/* a floor of 9 (measured before the next read): 8 is final */
 	long long rows2[] = {9, 10};
-	snap(&s, "12:20:12,18");
-	CHECK(seq_gate_advance(&g, rows2, 2, &s) == 0 && seq_gate_waiting(&g));
-	seq_snapshot_release(&s);
-	/* 12 ended but 21 (unlisted at first) is running: wait */
-	snap(&s, "18:23:18,21");
-	CHECK(seq_gate_advance(&g, rows2, 2, &s) == 0 && seq_gate_waiting(&g));
-	seq_snapshot_release(&s);
-	/* 12 and 20..21 ended: pass the hole even though 18 and 25 are open */
-	snap(&s, "18:26:18,25");
-	CHECK(seq_gate_advance(&g, rows2, 2, &s) == 2);
+	CHECK(seq_gate_advance(&g, rows2, 2, 9) == 2);
 	CHECK(g.cursor == 10 && !seq_gate_waiting(&g));
-	seq_snapshot_release(&s);
-	/* a hole with nothing listed still needs the bound, then passes */
-	long long rows3[] = {13};
-	snap(&s, "30:30:");
-	CHECK(seq_gate_advance(&g, rows3, 1, &s) == 0 && seq_gate_needs_bound(&g));
-	seq_gate_set_bound(&g, 30);
-	CHECK(seq_gate_advance(&g, rows3, 1, &s) == 1 && g.cursor == 13);
-	seq_snapshot_release(&s);
-	/* the hole is filled by the commit */
-	long long rows4[] = {15};
-	snap(&s, "30:40:33");
-	CHECK(seq_gate_advance(&g, rows4, 1, &s) == 0 && g.hole == 14);
-	seq_gate_set_bound(&g, 41);
-	seq_snapshot_release(&s);
-	long long rows5[] = {14, 15};
-	snap(&s, "40:40:");
-	CHECK(seq_gate_advance(&g, rows5, 2, &s) == 2 && g.cursor == 15 && !seq_gate_waiting(&g));
-	seq_snapshot_release(&s);
-	seq_gate_release(&g);
+	/* several holes: those below the floor pass, the rest wait; the
+	 * cursor moves up to just below the floor */
+	long long rows3[] = {16};
+	CHECK(seq_gate_advance(&g, rows3, 1, 13) == 0);
+	CHECK(g.cursor == 12 && g.hole == 13 && seq_gate_waiting(&g));
+	/* the writer commits: 13..15 appear */
+	long long rows4[] = {13, 14, 15, 16};
+	CHECK(seq_gate_advance(&g, rows4, 4, 13) == 4 && g.cursor == 16);
+	CHECK(!seq_gate_waiting(&g));
+	/* no writer: the floor is the sequence's next value; every hole below
+	 * the rows read is final */
+	long long rows5[] = {20, 25};
+	CHECK(seq_gate_advance(&g, rows5, 2, 26) == 2 && g.cursor == 25);
+	/* rows at or below the cursor are never delivered twice */
+	long long rows6[] = {24, 25, 26};
+	CHECK(seq_gate_advance(&g, rows6, 3, 27) == 3 && g.cursor == 26);
+	/* a floor at the hole itself does not pass it */
+	long long rows7[] = {28};
+	CHECK(seq_gate_advance(&g, rows7, 1, 27) == 0 && g.hole == 27 && g.cursor == 26);
+	/* an empty read changes nothing */
+	CHECK(seq_gate_advance(&g, NULL, 0, 1) == 0 && !seq_gate_waiting(&g) && g.cursor == 26);
+}
+
+static void test_truncate_filters(void)
+{
+	struct change_filter f = {0};
+	f.status_mask = 1u << ORDER_STATUS_PENDING;
+	f.id = 9;
+	/* TRUNCATE has no status or id and passes those filters */
+	CHECK(change_filter_match(&f, CHANGE_OP_TRUNCATE, -1, -1, 0));
+	f.op_mask = 1u << CHANGE_OP_INSERT;
+	CHECK(!change_filter_match(&f, CHANGE_OP_TRUNCATE, -1, -1, 0));
+	CHECK(change_op_parse("truncate") == CHANGE_OP_TRUNCATE);
+	struct change_query q;
+	struct err e = {0};
+	CHECK(change_query_parse("since=3&epoch=ab12-x_Y", &q, &e) == 0);
+	CHECK_STR(q.epoch, "ab12-x_Y");
+	CHECK(change_query_parse("operation=TRUNCATE", &q, &e) == 0 &&
+	      q.filter.op_mask == 1u << CHANGE_OP_TRUNCATE && q.epoch[0] == '\0');
+	static const char *const bad[] = {
+	    "epoch=a%20b", "epoch=%22x", "epoch=", "epoch=a&epoch=b",
+	    "epoch=0123456789012345678901234567890123456789012345678901234567890123"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err_clear(&e);
+		CHECK(change_query_parse(bad[i], &q, &e) < 0);
+		CHECK_STR(e.field, "epoch");
+	}
+	CHECK(change_epoch_valid("0123456789abcdef0123456789abcdef"));
+	CHECK(!change_epoch_valid("a.b") && !change_epoch_valid(""));
 }
 
 int main(void)
@@ -143,5 +150,6 @@ int main(void)
 	test_match();
 	test_event();
 	test_gate();
+	test_truncate_filters();
 	HARNESS_END();
 }

@@ -1,0 +1,139 @@
+#include "change_log.h"
+
+#include "buf.h"
+#include "change_event.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Statement ids 56..59 are this module's in every program (db.h). */
+enum { ST_FLOOR = 56, ST_READ, ST_HEAD, ST_RENEW };
+
+static const struct db_stmt st_floor = {ST_FLOOR, "change_log_floor",
+					"SELECT orders_writer_floor()", 0, 1};
+
+/* The rows and, in the same snapshot, what was pruned and the epoch; the
+ * LEFT JOIN gives one row of NULL changes when the page is empty. */
+static const struct db_stmt st_read = {
+    ST_READ, "change_log_read",
+    "SELECT c.seq, c.operation, c.order_id, c.status, c.old_status, c.data::text, "
+    "c.old::text, extract(epoch FROM c.changed_at)::float8, p.pruned_through, e.epoch, "
+    "(SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM order_changes_seq) "
+    "FROM order_changes_pruned p CROSS JOIN order_changes_epoch e LEFT JOIN LATERAL "
+    "(SELECT * FROM order_changes WHERE seq > $1 AND ($2::bigint = 0 OR seq <= $2) "
+    "ORDER BY seq LIMIT $3) c ON true",
+    3, 1};
+
+static const struct db_stmt st_head = {
+    ST_HEAD, "change_log_head",
+    "SELECT (SELECT coalesce(max(seq), 0) FROM order_changes), p.pruned_through, e.epoch, "
+    "(SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM order_changes_seq) "
+    "FROM order_changes_pruned p CROSS JOIN order_changes_epoch e",
+    0, 1};
+
+static const struct db_stmt st_renew = {ST_RENEW, "change_log_renew", "SELECT orders_new_epoch($1)",
+					1, 0};
+
+static void copy_epoch(char out[CHANGE_EPOCH_MAX], const char *s)
+{
+	snprintf(out, CHANGE_EPOCH_MAX, "%s", s ? s : "");
+}
+
+int change_log_floor(struct db_conn *c, long long *floor, struct err *err)
+{
+	PGresult *r = db_exec(c, &st_floor, NULL, err);
+	if (!r)
+		return -1;
+	*floor = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+int change_log_read(struct db_conn *c, long long after, long long upto, int limit,
+		    struct change_log_page *p, struct err *err)
+{
+	memset(p, 0, sizeof(*p));
+	char a[24], u[24], l[16];
+	snprintf(a, sizeof(a), "%lld", after);
+	snprintf(u, sizeof(u), "%lld", upto > 0 ? upto : 0);
+	snprintf(l, sizeof(l), "%d", limit);
+	const char *params[3] = {a, u, l};
+	PGresult *r = db_exec(c, &st_read, params, err);
+	if (!r)
+		return -1;
+	if (PQntuples(r) < 1) { /* the pruned or epoch row is missing */
+		PQclear(r);
+		return err_set(err, ERR_INTERNAL, "the change log is not initialised");
+	}
+	p->res = r;
+	p->n = PQgetisnull(r, 0, CHANGE_COL_SEQ) ? 0 : PQntuples(r);
+	p->pruned = strtoll(PQgetvalue(r, 0, CHANGE_COL_COUNT), NULL, 10);
+	copy_epoch(p->epoch, PQgetvalue(r, 0, CHANGE_COL_COUNT + 1));
+	p->next = strtoll(PQgetvalue(r, 0, CHANGE_COL_COUNT + 2), NULL, 10);
+	return 0;
+}
+
+long long change_log_seq(const struct change_log_page *p, int row)
+{
+	return strtoll(PQgetvalue(p->res, row, CHANGE_COL_SEQ), NULL, 10);
+}
+
+const char *change_log_col(const struct change_log_page *p, int row, enum change_log_col col)
+{
+	return PQgetisnull(p->res, row, (int)col) ? NULL : PQgetvalue(p->res, row, (int)col);
+}
+
+void change_log_page_release(struct change_log_page *p)
+{
+	PQclear(p->res);
+	p->res = NULL;
+	p->n = 0;
+}
+
+int change_log_render_array(const struct change_log_page *p, int k, const char *timestamp,
+			    struct buf *out, struct err *err)
+{
+	if (buf_append_str(out, "[") < 0)
+		return err_set(err, ERR_INTERNAL, "response too large");
+	for (int i = 0; i < k; i++) {
+		const char *data = change_log_col(p, i, CHANGE_COL_DATA);
+		if (!data || (i && buf_append_str(out, ",") < 0) ||
+		    change_event_format(out, change_log_seq(p, i), data,
+					change_log_col(p, i, CHANGE_COL_OLD), timestamp) < 0)
+			return err_set(err, ERR_INTERNAL, "change log row seq %lld cannot be sent",
+				       change_log_seq(p, i));
+	}
+	if (buf_append_str(out, "]") < 0)
+		return err_set(err, ERR_INTERNAL, "response too large");
+	return 0;
+}
+
+int change_log_head(struct db_conn *c, struct change_log_head *h, struct err *err)
+{
+	PGresult *r = db_exec(c, &st_head, NULL, err);
+	if (!r)
+		return -1;
+	if (PQntuples(r) < 1) {
+		PQclear(r);
+		return err_set(err, ERR_INTERNAL, "the change log is not initialised");
+	}
+	h->last = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	h->pruned = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	copy_epoch(h->epoch, PQgetvalue(r, 0, 2));
+	h->next = strtoll(PQgetvalue(r, 0, 3), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+int change_log_renew_epoch(struct db_conn *c, const char *expected, char out[CHANGE_EPOCH_MAX],
+			   struct err *err)
+{
+	const char *params[1] = {expected};
+	PGresult *r = db_exec(c, &st_renew, params, err);
+	if (!r)
+		return -1;
+	copy_epoch(out, PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
