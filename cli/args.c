@@ -456,7 +456,8 @@ char *cli_join_url(const char *base, const char *path)
 	return xasprintf("%.*s%s", (int)n, base, path);
 }
 
-char *cli_watch_url(const char *relay, const struct cli_parsed *p, long long since)
+char *cli_watch_url(const char *relay, const struct cli_parsed *p, long long since,
+		    const char *epoch)
 {
 	struct buf b;
 	buf_init(&b, 0);
@@ -468,6 +469,8 @@ char *cli_watch_url(const char *relay, const struct cli_parsed *p, long long sin
 	if (since >= 0) {
 		snprintf(num, sizeof(num), "%lld", since);
 		ok = ok && add_query(&b, "since", num) == 0;
+		if (epoch && *epoch)
+			ok = ok && add_query(&b, "epoch", epoch) == 0;
 	}
 	ok = ok && add_query(&b, "status", cli_flag(p, "--status")) == 0;
 	ok = ok && add_query(&b, "id", cli_flag(p, "--id")) == 0;

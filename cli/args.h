@@ -95,7 +95,8 @@ void cli_request_release(struct cli_request *req);
 
 /* The relay URL for `watch`: relay base URL plus since (when >= 0) and the
  * filters. Caller frees. */
-char *cli_watch_url(const char *relay, const struct cli_parsed *p, long long since);
+char *cli_watch_url(const char *relay, const struct cli_parsed *p, long long since,
+		    const char *epoch);
 
 /* Join a base URL (trailing slashes dropped) and a path. Caller frees. */
 char *cli_join_url(const char *base, const char *path);

@@ -378,6 +378,9 @@ int fmt_change_line(struct json_object *msg, const struct fmt_opts *o, struct bu
 	const char *op = fmt_member(data, "operation");
 	char when[64];
 	fmt_time(change_time(msg), o, 1, when, sizeof(when));
+	if (op && strcmp(op, "TRUNCATE") == 0)
+		return buf_printf(out, "%s  #%s  TRUNCATE  every order removed\n", when,
+				  fmt_member(msg, "seq") ? fmt_member(msg, "seq") : "?");
 	int rc = buf_printf(out, "%s  #%s  %-6s  order %s  ", when,
 			    fmt_member(msg, "seq") ? fmt_member(msg, "seq") : "?", op ? op : "?",
 			    fmt_member(data, "id") ? fmt_member(data, "id") : "?");

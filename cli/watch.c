@@ -5,6 +5,7 @@
  * any state -> STOPPED when cli_stop is set (Ctrl-C, SIGTERM). A first
  * connection that fails, or a handshake the server refuses (401, 403,
  * 404), ends the command with exit code 1. */
+#include "change_filter.h"
 #include "cli.h"
 
 #include "http_client.h"
@@ -49,6 +50,20 @@ static long long member_seq(struct json_object *msg)
 	return json_object_get_int64(v);
 }
 
+/* Keep the epoch a hello or resync names, when the message gives a valid
+ * one (a hostile relay cannot inject query text). The first hello sets it;
+ * a later hello of another epoch means the relay lost the history we hold,
+ * which the resync that follows reports. */
+static void remember_epoch(char epoch[CHANGE_EPOCH_MAX], struct json_object *msg)
+{
+	const char *e = fmt_member(msg, "epoch");
+	const char *type = fmt_member(msg, "type");
+	if (!e || !change_epoch_valid(e))
+		return;
+	if (!epoch[0] || (type && strcmp(type, "resync") == 0))
+		snprintf(epoch, CHANGE_EPOCH_MAX, "%s", e);
+}
+
 int cli_watch(struct cli *c, const struct cli_parsed *p)
 {
 	struct sigaction sa, old_int, old_term;
@@ -59,6 +74,8 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 	sigaction(SIGTERM, &sa, &old_term);
 
 	long long last = cli_flag(p, "--since") ? strtoll(cli_flag(p, "--since"), NULL, 10) : -1;
+	/* the history `last` belongs to: resuming in another one gets resync */
+	char epoch[CHANGE_EPOCH_MAX] = "";
 	int connected_once = 0, rc = CLI_OK, backoff = 100;
 	int json = c->json || p->json;
 	char *auth = NULL, *proto = NULL;
@@ -71,7 +88,7 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 	}
 	while (!cli_stop) {
 		struct err err;
-		char *url = cli_watch_url(c->relay, p, last);
+		char *url = cli_watch_url(c->relay, p, last, epoch);
 		struct ws_client *ws = ws_client_connect(url, headers, 5000, &err);
 		free(url);
 		if (!ws) {
@@ -135,6 +152,7 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 				backoff = 100;
 				if (last < 0 && seq >= 0)
 					last = seq;
+				remember_epoch(epoch, doc);
 			} else if (type && strcmp(type, "order_change") == 0) {
 				if (seq >= 0 && seq <= last)
 					show = 0; /* already printed before a reconnect */
@@ -153,6 +171,7 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 				    seq);
 				if (seq >= 0)
 					last = seq;
+				remember_epoch(epoch, doc);
 			}
 			if (show && json) {
 				if (memchr(msg.data, '\n', msg.len)) {

@@ -79,7 +79,13 @@ function applyChange(msg) {
   if (buffer) { buffer.push(msg); return; }
   const d = msg.data;
   const id = Number(d.id);
-  if (d.operation === 'DELETE') {
+  if (d.operation === 'TRUNCATE') {
+    // every order is gone: so is every row we show, and what paging held
+    store.clear();
+    nextLink = null;
+    $('load-more').hidden = true;
+    table.resetFromStore();
+  } else if (d.operation === 'DELETE') {
     if (store.remove(id)) table.markDirty(id, 'delete');
   } else if (store.upsert(d)) {
     table.markDirty(id, d.operation === 'INSERT' ? 'insert' : 'update');
@@ -356,9 +362,12 @@ const stream = new ChangeStream({
     notes.push(msg);
     applyChange(msg);
   },
-  onResync: () => {
-    setTableMessage('Change history was truncated; reloading…');
-    loadTable('Change history was truncated, so the table was reloaded.');
+  onResync: (msg) => {
+    const why = msg && msg.reason === 'epoch_changed'
+      ? 'The change history was replaced (a restore or a reset)'
+      : 'Change history was truncated';
+    setTableMessage(`${why}; reloading…`);
+    loadTable(`${why}, so the table was reloaded.`);
   },
 });
 

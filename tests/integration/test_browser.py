@@ -626,3 +626,38 @@ def test_no_layout_shift_outside_the_lists(stack, pages):
     print("layout shift sources:", page.js("return window.__shifts"))
     outside = [s for s in page.js("return window.__shifts") if s not in ("orders-body", "notifications")]
     assert not outside, f"layout shifts outside the lists: {sorted(set(outside))}"
+
+
+def test_epoch_change_reloads_the_table(stack, pages):
+    """A restore renews the epoch (the documented step): the page is told
+    (resync epoch_changed), reloads and goes on live in the new history."""
+    page = pages[1]
+    page.open()
+    pg = stack.pg
+    before = page.js("return window.ordersDashboard.lastSeq")
+    pg.sql("SELECT orders_new_epoch(NULL)")
+    marker = create_sql(pg, unique("New history"), "Epoch")
+    wait_until(lambda: "reloaded" in page.find("#table-message").text, timeout=10,
+               what="the page to reload after the epoch changed")
+    assert page.row(marker)
+    after = create_sql(pg, unique("After the epoch"), "Live again")
+    wait_until(lambda: page.row(after), timeout=LIVE_WITHIN, what="live changes in the new epoch")
+    assert page.js("return window.ordersDashboard.lastSeq") > before
+
+
+def test_truncate_empties_the_table(stack, pages):
+    """TRUNCATE orders is one event: every page empties its table and says so
+    in the live panel; later inserts show as usual. (Last: it empties the
+    table for good.)"""
+    page = pages[1]
+    page.open()
+    pg = stack.pg
+    oid = create_sql(pg, unique("Before truncate"), "Gone soon")
+    wait_until(lambda: page.row(oid), timeout=LIVE_WITHIN, what="the row before TRUNCATE")
+    pg.sql("TRUNCATE orders")
+    wait_until(lambda: page.state()["rows"] == 0, timeout=LIVE_WITHIN, what="the table to empty")
+    wait_until(lambda: any(n["op"] == "TRUNCATE" and "Every order removed" in n["text"]
+                           for n in page.notes()), timeout=LIVE_WITHIN, what="the TRUNCATE note")
+    after = create_sql(pg, unique("After truncate"), "Fresh")
+    wait_until(lambda: page.row(after), timeout=LIVE_WITHIN, what="an insert after TRUNCATE")
+    assert page.state()["rows"] == 1

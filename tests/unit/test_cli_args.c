@@ -141,19 +141,19 @@ static void test_watch_url(void)
 	struct err err;
 	char **w = NULL;
 	CHECK(parse_line("watch", &p, &err, &w) == 0);
-	char *u = cli_watch_url("ws://localhost:8080", &p, -1);
+	char *u = cli_watch_url("ws://localhost:8080", &p, -1, "e1");
 	CHECK_STR(u, "ws://localhost:8080/");
 	free(u);
-	u = cli_watch_url("ws://localhost:8080", &p, 0);
+	u = cli_watch_url("ws://localhost:8080", &p, 0, NULL);
 	CHECK_STR(u, "ws://localhost:8080/?since=0");
 	free(u);
 	cli_words_free(w);
 	CHECK(
 	    parse_line("watch --status pending,shipped --id 7 --operation insert,update --since 4",
 		       &p, &err, &w) == 0);
-	u = cli_watch_url("ws://h:1/ws", &p, 12);
-	CHECK_STR(u,
-		  "ws://h:1/ws?since=12&status=pending%2Cshipped&id=7&operation=INSERT%2CUPDATE");
+	u = cli_watch_url("ws://h:1/ws", &p, 12, "ab12");
+	CHECK_STR(u, "ws://h:1/ws?since=12&epoch=ab12&status=pending%2Cshipped&id=7&operation="
+		     "INSERT%2CUPDATE");
 	free(u);
 	cli_words_free(w);
 	u = cli_join_url("http://h:3000//", "/api/orders");

@@ -156,6 +156,19 @@ static void test_record_and_changes(void)
 	CHECK_STR(b.data, "03:01:00  #43  DELETE  order 8  A -> B  C  cancelled (deleted)\n");
 	json_object_put(ev);
 
+	ev = parse("{\"type\":\"order_change\",\"seq\":44,\"data\":{\"operation\":"
+		   "\"TRUNCATE\"},\"timestamp\":\"2026-11-26T03:02:00.5Z\"}");
+	buf_reset(&b);
+	CHECK(fmt_change_line(ev, &o, &b) == 0);
+	CHECK_STR(b.data, "03:02:00  #44  TRUNCATE  every order removed\n");
+	arr = json_object_new_array();
+	json_object_array_add(arr, json_object_get(ev));
+	buf_reset(&b);
+	CHECK(fmt_changes(arr, &o, &b) == 0);
+	CHECK(strstr(b.data, "44   2026-11-26 03:02:00  TRUNCATE") != NULL);
+	json_object_put(arr);
+	json_object_put(ev);
+
 	struct json_object *h = parse("{\"status\":\"degraded\",\"connectedClients\":null,"
 				      "\"database\":\"connected\"}");
 	buf_reset(&b);

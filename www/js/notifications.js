@@ -11,6 +11,7 @@ const OP = {
   INSERT: { cls: 'op-insert', label: 'Created' },
   UPDATE: { cls: 'op-update', label: 'Updated' },
   DELETE: { cls: 'op-delete', label: 'Deleted' },
+  TRUNCATE: { cls: 'op-delete', label: 'Truncated' },
 };
 
 export class Notifications {
@@ -54,7 +55,7 @@ export class Notifications {
     const li = document.createElement('li');
     li.className = `notif ${op.cls}`;
     li.dataset.seq = String(msg.seq);
-    li.dataset.id = String(d.id);
+    li.dataset.id = d.id == null ? '' : String(d.id);
     li.dataset.operation = d.operation;
 
     const head = document.createElement('div');
@@ -64,10 +65,14 @@ export class Notifications {
     badge.textContent = op.label;
     const title = document.createElement('span');
     title.className = 'notif-title';
-    const num = document.createElement('span');
-    num.className = 'notif-id';
-    num.textContent = `#${d.id}`;
-    title.append(num, ` ${d.customer_name}`);
+    if (d.operation === 'TRUNCATE') {
+      title.textContent = 'Every order removed';
+    } else {
+      const num = document.createElement('span');
+      num.className = 'notif-id';
+      num.textContent = `#${d.id}`;
+      title.append(num, ` ${d.customer_name}`);
+    }
     const when = document.createElement('time');
     const at = msg.timestamp || d.updated_at;
     when.dateTime = at || '';
@@ -81,7 +86,9 @@ export class Notifications {
     const product = document.createElement('div');
     product.className = 'notif-product';
     product.textContent = d.product_name;
-    if (d.operation === 'UPDATE') {
+    if (d.operation === 'TRUNCATE') {
+      detail.append('the orders table was emptied (TRUNCATE)');
+    } else if (d.operation === 'UPDATE') {
       const old = msg.old || {};
       const keys = Object.keys(old).filter((k) => k in FIELD_LABEL);
       if (!keys.includes('product_name')) detail.append(product);
@@ -125,7 +132,8 @@ export class Notifications {
     let text;
     if (batch.length === 1) {
       const d = batch[0].data;
-      text = `Order ${d.id} ${(OP[d.operation] || { label: d.operation }).label.toLowerCase()}`;
+      text = d.operation === 'TRUNCATE' ? 'Every order removed'
+        : `Order ${d.id} ${(OP[d.operation] || { label: d.operation }).label.toLowerCase()}`;
       if (d.operation === 'UPDATE' && batch[0].old && batch[0].old.status) text += `: ${batch[0].old.status} to ${d.status}`;
     } else {
       text = `${batch.length} order changes`;

@@ -33,6 +33,7 @@ export class ChangeStream {
     this.ws = null;
     this.state = 'idle';
     this.lastSeq = null;
+    this.epoch = null; // the history lastSeq belongs to; a resume in another gets resync
     this.failures = 0;
     this.retryTimer = 0;
     this.watchdog = 0;
@@ -85,7 +86,10 @@ export class ChangeStream {
 
   url() {
     const u = new URL(this.o.baseUrl());
-    if (this.lastSeq != null) u.searchParams.set('since', String(this.lastSeq));
+    if (this.lastSeq != null) {
+      u.searchParams.set('since', String(this.lastSeq));
+      if (this.epoch) u.searchParams.set('epoch', this.epoch);
+    }
     const t = this.o.token();
     if (t) u.searchParams.set('access_token', t);
     return u.toString();
@@ -147,6 +151,7 @@ export class ChangeStream {
       case 'hello': {
         const fresh = this.sentSince == null;
         if (fresh && Number.isFinite(msg.seq)) this.setSeq(msg.seq);
+        if (!this.epoch && typeof msg.epoch === 'string') this.epoch = msg.epoch;
         this.failures = 0;
         this.everLive = true;
         this.lastHeartbeat = 0;
@@ -172,6 +177,7 @@ export class ChangeStream {
       }
       case 'resync':
         if (Number.isFinite(msg.seq)) this.setSeq(msg.seq, true);
+        if (typeof msg.epoch === 'string') this.epoch = msg.epoch;
         this.o.onResync(msg);
         break;
       default:
