@@ -6,8 +6,7 @@
 --   order_changes          read (relay, /api/changes); delete (relay pruning)
 --   order_changes_pruned   read; update pruned_through (relay pruning)
 --   schema_migrations      read (the programs check the schema at start)
---   pg_read_all_stats      see other sessions' transactions in
---                          pg_stat_activity (the gap rule of /api/changes)
+-- (005 adds the epoch, the sequence's position and the writer floor.)
 -- The change-log trigger runs as its owner (SECURITY DEFINER), so the role
 -- cannot insert into the change log or take seq numbers by itself: every
 -- logged change comes from a real write to orders. A migration that
@@ -34,12 +33,6 @@ BEGIN
     GRANT SELECT, DELETE ON order_changes TO orders_app;
     GRANT SELECT, UPDATE (pruned_through) ON order_changes_pruned TO orders_app;
     GRANT SELECT ON schema_migrations TO orders_app;
-    IF pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER WITH ADMIN OPTION')
-       OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
-        GRANT pg_read_all_stats TO orders_app;
-    ELSE
-        RAISE NOTICE 'orders_app not granted pg_read_all_stats: /api/changes passes gaps late';
-    END IF;
 END
 $$;
 

@@ -30,14 +30,27 @@ VALUES (true, replace(gen_random_uuid()::text, '-', ''))
 ON CONFLICT DO NOTHING;
 
 -- Renew the epoch. With `expected` set, only when it is still the current
--- one (two relays that see the same regression renew it once). Returns the
--- epoch in force afterwards.
+-- one (two relays that see the same regression renew it once). What
+-- retention pruned belongs to the old history: pruned_through comes down to
+-- just below what the log holds now. Returns the epoch in force afterwards.
 CREATE OR REPLACE FUNCTION orders_new_epoch(expected text) RETURNS text
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    renewed boolean;
+BEGIN
     UPDATE order_changes_epoch
        SET epoch = replace(gen_random_uuid()::text, '-', ''), created_at = now()
      WHERE expected IS NULL OR epoch = expected;
-    SELECT epoch FROM order_changes_epoch;
+    renewed := FOUND;
+    IF renewed THEN
+        UPDATE order_changes_pruned
+           SET pruned_through = least(pruned_through,
+                   coalesce((SELECT min(seq) - 1 FROM order_changes),
+                            (SELECT last_value - CASE WHEN is_called THEN 0 ELSE 1 END
+                               FROM order_changes_seq)));
+    END IF;
+    RETURN (SELECT epoch FROM order_changes_epoch);
+END
 $$;
 
 -- TRUNCATE is a change with its own seq: no order id, no status.
@@ -153,11 +166,6 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'orders_app') THEN
         GRANT SELECT ON order_changes_epoch TO orders_app;
         GRANT SELECT ON SEQUENCE order_changes_seq TO orders_app;
-        -- the writer floor replaced pg_stat_activity: no need to see
-        -- other sessions' activity any more
-        IF pg_has_role('orders_app', 'pg_read_all_stats', 'MEMBER') THEN
-            REVOKE pg_read_all_stats FROM orders_app;
-        END IF;
         GRANT EXECUTE ON FUNCTION orders_new_epoch(text) TO orders_app;
         GRANT EXECUTE ON FUNCTION orders_writer_floor() TO orders_app;
     END IF;

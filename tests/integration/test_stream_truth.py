@@ -329,6 +329,9 @@ def test_restore_step_and_reset_sequence_renew_the_epoch(db):
     assert m["reason"] == "epoch_changed" and m["epoch"] == e2 != e1
     # a sequence reset below what clients hold: no silent stall
     db.sql("TRUNCATE order_changes")
+    # retention had pruned part of the old history: that mark must not hide
+    # the new one
+    db.sql("UPDATE order_changes_pruned SET pruned_through = %s", (got[-1]["seq"],))
     db.sql("ALTER SEQUENCE order_changes_seq RESTART WITH 1")
     insert_orders(db, 1, customer="new")
     m = ws.recv_type("resync", timeout=10)
@@ -477,3 +480,51 @@ def test_many_replays_share_one_read(db):
         assert [e["seq"] for e in ws.events(3000, timeout=60)] == want
         ws.close()
     stop_relay(relay)
+
+
+def test_cli_watch_keeps_epoch_and_shows_truncate(db):
+    import json
+    cli = os.path.join(BIN_DIR, "orders-cli")
+    port = free_port()
+    relay = start_relay(db, port=port)
+    out, err = [], []
+    proc = subprocess.Popen([cli, "--relay", relay.ws_url, "--json", "watch"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, NO_COLOR="1"))
+    pumps = [threading.Thread(target=lambda f=f, o=o: [o.append(l.rstrip("\n")) for l in f])
+             for f, o in ((proc.stdout, out), (proc.stderr, err))]
+    for t in pumps:
+        t.start()
+
+    def msgs(kind):
+        return [m for m in map(json.loads, list(out)) if m["type"] == kind]
+
+    try:
+        wait_until(lambda: msgs("hello"), timeout=15, what="hello")
+        insert_orders(db, 1, customer="one")
+        db.sql("TRUNCATE orders")
+        wait_until(lambda: len(msgs("order_change")) == 2, timeout=10, what="two events")
+        assert [m["data"]["operation"] for m in msgs("order_change")] == ["INSERT", "TRUNCATE"]
+        # a restore step while watching: told on stderr and as the relay's message
+        db.sql("SELECT orders_new_epoch(NULL)")
+        insert_orders(db, 1, customer="two")
+        wait_until(lambda: msgs("resync"), timeout=10, what="resync")
+        assert msgs("resync")[0]["reason"] == "epoch_changed"
+        assert msgs("resync")[0]["epoch"] == epoch_of(db)
+        # the relay restarts: watch resumes with since and the new epoch, once
+        relay.stop()
+        insert_orders(db, 1, customer="three")
+        relay = start_relay(db, port=port)
+        wait_until(lambda: any(m["data"].get("customer_name") == "three1"
+                               for m in msgs("order_change")), timeout=20, what="resume")
+        time.sleep(0.5)
+        seqs = [m["seq"] for m in msgs("order_change")]
+        assert len(seqs) == len(set(seqs)) and seqs == sorted(seqs)
+        assert len(msgs("resync")) == 1  # resumed in the new epoch: nothing to resync
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=15)
+        for t in pumps:
+            t.join(5)
+        stop_relay(relay)
+    assert rc == 0, "\n".join(err)
