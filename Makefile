@@ -1,6 +1,6 @@
 # orders: one non-recursive Makefile.
 #   make            build everything into build/
-#   make asan test  build with AddressSanitizer + UBSan into build/asan and run the suite
+#   make asan test  build with AddressSanitizer + UBSan into build/san and run the suite
 #   make run        private PostgreSQL under ./.data + schema + api + relay
 #   make test       unit + integration tests against a throwaway PostgreSQL
 #   make bench      wrk/pgbench and the relay load tool (see README)
@@ -47,23 +47,46 @@ else
 Q := @
 endif
 
+# Each program's folder builds into its own archive (every .c but main.c);
+# a program links its main.o, its archive and libcommon.a. common/ holds
+# only what two programs share, so an archive never needs another
+# program's.
 COMMON_SRC := $(wildcard common/*.c)
-API_SRC := $(wildcard api/*.c)
-RELAY_SRC := $(wildcard relay/*.c)
-CLI_SRC := $(wildcard cli/*.c)
+API_SRC := $(filter-out api/main.c,$(wildcard api/*.c))
+RELAY_SRC := $(filter-out relay/main.c,$(wildcard relay/*.c))
+CLI_SRC := $(filter-out cli/main.c,$(wildcard cli/*.c))
 BENCH_SRC := $(wildcard bench/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 LIBCOMMON := $(BUILD)/libcommon.a
+LIBAPI := $(BUILD)/libapi.a
+LIBRELAY := $(BUILD)/librelay.a
+LIBCLI := $(BUILD)/libcli.a
 API_BIN := $(BUILD)/orders-api
 RELAY_BIN := $(BUILD)/orders-relay
 CLI_BIN := $(BUILD)/orders-cli
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-PROGRAMS := $(if $(API_SRC),$(API_BIN)) $(if $(RELAY_SRC),$(RELAY_BIN)) $(if $(CLI_SRC),$(CLI_BIN))
+PROGRAMS := $(API_BIN) $(RELAY_BIN) $(CLI_BIN)
+
+# A program's folder is on the include path where its modules or its unit
+# tests are compiled, nowhere else.
+$(BUILD)/api/%.o: CFLAGS += -Iapi
+$(BUILD)/relay/%.o: CFLAGS += -Irelay
+$(BUILD)/cli/%.o: CFLAGS += -Icli
+
+# The archive a unit test links before libcommon.a: that of the program
+# whose module it tests (none for a module of common/).
+UNIT_HOME_test_cli_args := cli
+UNIT_HOME_test_cli_format := cli
+UNIT_HOME_test_migrate := api
+unit_home = $(UNIT_HOME_$(1))
+unit_archive = $(if $(call unit_home,$(1)),$(BUILD)/lib$(call unit_home,$(1)).a)
+$(foreach t,$(patsubst $(BUILD)/tests/%,%,$(UNIT_BINS)),$(if $(call unit_home,$(t)),\
+	$(eval $(BUILD)/tests/unit/$(t).o: CFLAGS += -I$(call unit_home,$(t)))))
 
 .PHONY: all asan test unit integration run setup-db format format-check clean bench deps db-start db-stop db-status
 all: $(PROGRAMS) $(BENCH_BINS) $(UNIT_BINS)
@@ -75,18 +98,22 @@ $(BUILD)/%.o: %.c
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIBCOMMON): $(call obj,$(COMMON_SRC))
+$(LIBAPI): $(call obj,$(API_SRC))
+$(LIBRELAY): $(call obj,$(RELAY_SRC))
+$(LIBCLI): $(call obj,$(CLI_SRC))
+$(BUILD)/lib%.a:
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(API_BIN): $(call obj,$(API_SRC)) $(LIBCOMMON)
+$(API_BIN): $(BUILD)/api/main.o $(LIBAPI) $(LIBCOMMON)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcivetweb $(PKG_LIBS)
 
-$(RELAY_BIN): $(call obj,$(RELAY_SRC)) $(LIBCOMMON)
+$(RELAY_BIN): $(BUILD)/relay/main.o $(LIBRELAY) $(LIBCOMMON)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcivetweb $(PKG_LIBS)
 
-$(CLI_BIN): $(call obj,$(CLI_SRC)) $(LIBCOMMON)
+$(CLI_BIN): $(BUILD)/cli/main.o $(LIBCLI) $(LIBCOMMON)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(EDIT_LIBS) $(PKG_LIBS)
 
@@ -94,7 +121,8 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBCOMMON)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcivetweb $(PKG_LIBS) -lm
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBCOMMON)
+.SECONDEXPANSION:
+$(UNIT_BINS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $$(call unit_archive,$$*) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcivetweb $(PKG_LIBS) -lm

@@ -1,9 +1,12 @@
 /* orders-cli argument handling: word splitting, parsing against the
- * command table, the requests and relay URLs built, and completion. The
- * CLI's pure modules are compiled into this test directly. */
-#include "../../cli/args.c"
-#include "../../cli/complete.c"
+ * command table, the requests and relay URLs built, and completion. */
+#include "args.h"
+#include "complete.h"
+
+#include "buf.h"
 #include "harness.h"
+
+#include <stdlib.h>
 
 static int split(const char *line, char ***argv)
 {

@@ -1,6 +1,7 @@
 /* orders-cli output: timestamps, tables that fit a width, colours, change
- * lines. cli/format.c is compiled into this test directly. */
-#include "../../cli/format.c"
+ * lines. */
+#include "format.h"
+
 #include "harness.h"
 
 #include "json.h"

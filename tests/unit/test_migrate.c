@@ -1,6 +1,7 @@
 /* migrate: which files are migrations and the version each records (the
  * part of the name before '_', as scripts/migrate.sh always recorded it). */
-#include "../../api/migrate.c"
+#include "migrate.h"
+
 #include "harness.h"
 
 static void expect_version(const char *name, const char *want)
