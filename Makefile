@@ -47,15 +47,16 @@ else
 Q := @
 endif
 
-# Each program's folder builds into its own archive (every .c but main.c);
-# a program links its main.o, its archive and libcommon.a. common/ holds
-# only what two programs share, so an archive never needs another
-# program's.
+# Each program's folder builds into its own archive (every .c but main.c;
+# in bench/, every .c but the tools); a program links its main.o, its
+# archive and libcommon.a. common/ holds only what two programs share, so
+# an archive never needs another program's.
 COMMON_SRC := $(wildcard common/*.c)
 API_SRC := $(filter-out api/main.c,$(wildcard api/*.c))
 RELAY_SRC := $(filter-out relay/main.c,$(wildcard relay/*.c))
 CLI_SRC := $(filter-out cli/main.c,$(wildcard cli/*.c))
-BENCH_SRC := $(wildcard bench/*.c)
+BENCH_TOOLS := bench/wsload.c
+BENCH_SRC := $(filter-out $(BENCH_TOOLS),$(wildcard bench/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -64,10 +65,11 @@ LIBCOMMON := $(BUILD)/libcommon.a
 LIBAPI := $(BUILD)/libapi.a
 LIBRELAY := $(BUILD)/librelay.a
 LIBCLI := $(BUILD)/libcli.a
+LIBBENCH := $(BUILD)/libbench.a
 API_BIN := $(BUILD)/orders-api
 RELAY_BIN := $(BUILD)/orders-relay
 CLI_BIN := $(BUILD)/orders-cli
-BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_TOOLS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 PROGRAMS := $(API_BIN) $(RELAY_BIN) $(CLI_BIN)
@@ -77,12 +79,16 @@ PROGRAMS := $(API_BIN) $(RELAY_BIN) $(CLI_BIN)
 $(BUILD)/api/%.o: CFLAGS += -Iapi
 $(BUILD)/relay/%.o: CFLAGS += -Irelay
 $(BUILD)/cli/%.o: CFLAGS += -Icli
+$(BUILD)/bench/%.o: CFLAGS += -Ibench
 
 # The archive a unit test links before libcommon.a: that of the program
 # whose module it tests (none for a module of common/).
 UNIT_HOME_test_cli_args := cli
 UNIT_HOME_test_cli_format := cli
 UNIT_HOME_test_migrate := api
+UNIT_HOME_test_paths := api
+UNIT_HOME_test_query := api
+UNIT_HOME_test_route := api
 unit_home = $(UNIT_HOME_$(1))
 unit_archive = $(if $(call unit_home,$(1)),$(BUILD)/lib$(call unit_home,$(1)).a)
 $(foreach t,$(patsubst $(BUILD)/tests/%,%,$(UNIT_BINS)),$(if $(call unit_home,$(t)),\
@@ -101,9 +107,12 @@ $(LIBCOMMON): $(call obj,$(COMMON_SRC))
 $(LIBAPI): $(call obj,$(API_SRC))
 $(LIBRELAY): $(call obj,$(RELAY_SRC))
 $(LIBCLI): $(call obj,$(CLI_SRC))
-$(BUILD)/lib%.a:
+$(LIBBENCH): $(call obj,$(BENCH_SRC))
+# Made afresh, also when the Makefile changes: a module moved to another
+# folder must leave its old archive.
+$(BUILD)/lib%.a: Makefile
 	@$(if $(Q),echo "  AR      $@")
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
 $(API_BIN): $(BUILD)/api/main.o $(LIBAPI) $(LIBCOMMON)
 	@$(if $(Q),echo "  LD      $@")
@@ -117,7 +126,7 @@ $(CLI_BIN): $(BUILD)/cli/main.o $(LIBCLI) $(LIBCOMMON)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(EDIT_LIBS) $(PKG_LIBS)
 
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBCOMMON)
+$(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBBENCH) $(LIBCOMMON)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcivetweb $(PKG_LIBS) -lm
 
