@@ -90,6 +90,12 @@ UNIT_HOME_test_paths := api
 UNIT_HOME_test_query := api
 UNIT_HOME_test_route := api
 unit_home = $(UNIT_HOME_$(1))
+
+# civetweb is linked only into what calls it: orders-api, orders-relay and
+# the unit tests whose subject reaches common/http.c (query.c reads its
+# parameters with http_query_param). The bench tool and the other tests
+# link without it.
+UNIT_LIBS_test_query := -lcivetweb
 unit_archive = $(if $(call unit_home,$(1)),$(BUILD)/lib$(call unit_home,$(1)).a)
 $(foreach t,$(patsubst $(BUILD)/tests/%,%,$(UNIT_BINS)),$(if $(call unit_home,$(t)),\
 	$(eval $(BUILD)/tests/unit/$(t).o: CFLAGS += -I$(call unit_home,$(t)))))
@@ -128,13 +134,13 @@ $(CLI_BIN): $(BUILD)/cli/main.o $(LIBCLI) $(LIBCOMMON)
 
 $(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBBENCH) $(LIBCOMMON)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcivetweb $(PKG_LIBS) -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 .SECONDEXPANSION:
 $(UNIT_BINS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $$(call unit_archive,$$*) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcivetweb $(PKG_LIBS) -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(UNIT_LIBS_$*) $(PKG_LIBS) -lm
 
 deps:
 	$(Q)scripts/deps.sh
