@@ -81,24 +81,28 @@ $(BUILD)/relay/%.o: CFLAGS += -Irelay
 $(BUILD)/cli/%.o: CFLAGS += -Icli
 $(BUILD)/bench/%.o: CFLAGS += -Ibench
 
-# The archive a unit test links before libcommon.a: that of the program
-# whose module it tests (none for a module of common/).
-UNIT_HOME_test_cli_args := cli
-UNIT_HOME_test_cli_format := cli
-UNIT_HOME_test_migrate := api
-UNIT_HOME_test_paths := api
-UNIT_HOME_test_query := api
-UNIT_HOME_test_route := api
-unit_home = $(UNIT_HOME_$(1))
+# tests/unit/test_<module>.c tests the module <module>.c of common/ or of
+# one program's folder; it links that program's archive (none for a
+# module of common/) before libcommon.a, and that folder is on its
+# include path.
+PROGRAM_DIRS := api relay cli bench
+UNIT_NAMES := $(patsubst tests/unit/%.c,%,$(UNIT_SRC))
+unit_module = $(patsubst test_%,%,$(1))
+unit_home = $(patsubst %/,%,$(dir $(firstword $(wildcard \
+	$(addsuffix /$(call unit_module,$(1)).c,$(PROGRAM_DIRS))))))
+unit_archive = $(if $(call unit_home,$(1)),$(BUILD)/lib$(call unit_home,$(1)).a)
+$(foreach t,$(UNIT_NAMES),\
+	$(if $(wildcard $(addsuffix /$(call unit_module,$(t)).c,common $(PROGRAM_DIRS))),,\
+		$(error tests/unit/$(t).c: no module $(call unit_module,$(t)).c to test))\
+	$(if $(call unit_home,$(t)),\
+		$(eval $(BUILD)/tests/unit/$(t).o: CFLAGS += -I$(call unit_home,$(t)))))
 
 # civetweb is linked only into what calls it: orders-api, orders-relay and
-# the unit tests whose subject reaches common/http.c (query.c reads its
-# parameters with http_query_param). The bench tool and the other tests
-# link without it.
+# the unit tests whose subject is or reaches common/http.c (api/query.c
+# reads its parameters with http_query_param). The bench tool and the
+# other tests link without it.
+UNIT_LIBS_test_http := -lcivetweb
 UNIT_LIBS_test_query := -lcivetweb
-unit_archive = $(if $(call unit_home,$(1)),$(BUILD)/lib$(call unit_home,$(1)).a)
-$(foreach t,$(patsubst $(BUILD)/tests/%,%,$(UNIT_BINS)),$(if $(call unit_home,$(t)),\
-	$(eval $(BUILD)/tests/unit/$(t).o: CFLAGS += -I$(call unit_home,$(t)))))
 
 .PHONY: all asan test unit integration run setup-db format format-check clean bench deps db-start db-stop db-status
 all: $(PROGRAMS) $(BENCH_BINS) $(UNIT_BINS)

@@ -2,7 +2,7 @@
  * request, with no I/O: splitting a shell line into words, parsing a
  * command's arguments against its table entry, and building the REST
  * request or the relay URL it stands for. Unit-tested by
- * tests/unit/test_cli_args.c. */
+ * tests/unit/test_args.c. */
 #ifndef ORDERS_CLI_ARGS_H
 #define ORDERS_CLI_ARGS_H
 

@@ -1,7 +1,7 @@
 /* complete: tab-completion candidates for the shell, from the command
  * table: commands, their flags, status values, update fields, operations
  * and order ids seen in this session. Pure; unit-tested by
- * tests/unit/test_cli_complete.c. */
+ * tests/unit/test_complete.c. */
 #ifndef ORDERS_CLI_COMPLETE_H
 #define ORDERS_CLI_COMPLETE_H
 

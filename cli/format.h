@@ -1,6 +1,6 @@
 /* format: what a person reads. Aligned tables that fit a width, status
  * colours, local human timestamps, one line per change event. No I/O: every
- * function appends to a buf, so tests/unit/test_cli_format.c can check the
+ * function appends to a buf, so tests/unit/test_format.c can check the
  * exact text. */
 #ifndef ORDERS_CLI_FORMAT_H
 #define ORDERS_CLI_FORMAT_H

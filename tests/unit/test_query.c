@@ -2,7 +2,6 @@
 #include "query.h"
 
 #include "harness.h"
-#include "http.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -122,29 +121,10 @@ static void test_status(void)
 	}
 }
 
-static void test_query_param(void)
-{
-	char out[16];
-	CHECK(http_query_param("a=1&b=two", "b", out, sizeof(out)) == 1);
-	CHECK_STR(out, "two");
-	CHECK(http_query_param("a=1&b=two", "c", out, sizeof(out)) == 0);
-	CHECK(http_query_param(NULL, "a", out, sizeof(out)) == 0);
-	CHECK(http_query_param("a=x%20y+z", "a", out, sizeof(out)) == 1);
-	CHECK_STR(out, "x y z");
-	CHECK(http_query_param("a=123456789012345", "a", out, sizeof(out)) == 1);
-	CHECK(http_query_param("a=1234567890123456", "a", out, sizeof(out)) == -1); /* too long */
-	CHECK(http_query_param("a=1&a=1", "a", out, sizeof(out)) == -1);	    /* repeated */
-	CHECK(http_query_param("&&a=1&&", "a", out, sizeof(out)) == 1);
-	CHECK_STR(out, "1");
-	CHECK(http_query_param("a", "a", out, sizeof(out)) == 1);
-	CHECK_STR(out, "");
-}
-
 int main(void)
 {
 	test_limit();
 	test_since_before();
 	test_status();
-	test_query_param();
 	HARNESS_END();
 }

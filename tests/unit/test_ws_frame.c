@@ -1,65 +1,16 @@
-/* ws_frame, sha1, base64: RFC 6455 examples, framing limits, incremental
- * decoding in pieces of every size, and every protocol violation. */
+/* ws_frame: RFC 6455 examples, the handshake keys, framing limits,
+ * incremental decoding in pieces of every size, and every protocol
+ * violation. */
+#include "ws_frame.h"
+
 #include "base64.h"
 #include "harness.h"
-#include "sha1.h"
-#include "ws_frame.h"
 
 #include <stdlib.h>
 
-static void hex(const unsigned char *d, size_t n, char *out)
+static void test_keys(void)
 {
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", d[i]);
-}
-
-static void test_sha1_base64(void)
-{
-	unsigned char d[20];
-	char h[41];
-	sha1("abc", 3, d);
-	hex(d, 20, h);
-	CHECK_STR(h, "a9993e364706816aba3e25717850c26c9cd0d89d");
-	sha1("", 0, d);
-	hex(d, 20, h);
-	CHECK_STR(h, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
-	const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-	sha1(two, strlen(two), d);
-	hex(d, 20, h);
-	CHECK_STR(h, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
-	/* a million 'a's fed in uneven pieces */
-	struct sha1_ctx c;
-	char chunk[997];
-	memset(chunk, 'a', sizeof(chunk));
-	sha1_init(&c);
-	size_t left = 1000000;
-	while (left) {
-		size_t n = left < sizeof(chunk) ? left : sizeof(chunk);
-		sha1_update(&c, chunk, n);
-		left -= n;
-	}
-	sha1_final(&c, d);
-	hex(d, 20, h);
-	CHECK_STR(h, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
-
-	char b[64];
 	unsigned char raw[64];
-	base64_encode("", 0, b);
-	CHECK_STR(b, "");
-	base64_encode("f", 1, b);
-	CHECK_STR(b, "Zg==");
-	base64_encode("fo", 2, b);
-	CHECK_STR(b, "Zm8=");
-	base64_encode("foo", 3, b);
-	CHECK_STR(b, "Zm9v");
-	base64_encode("foobar", 6, b);
-	CHECK_STR(b, "Zm9vYmFy");
-	CHECK(base64_decode("Zm9vYmE=", raw) == 5 && memcmp(raw, "fooba", 5) == 0);
-	CHECK(base64_decode("Zg==", raw) == 1 && raw[0] == 'f');
-	CHECK(base64_decode("Zg=", raw) == -1);
-	CHECK(base64_decode("Z=g=", raw) == -1);
-	CHECK(base64_decode("Zm9v!mFy", raw) == -1);
-
 	char acc[WS_ACCEPT_LEN + 1];
 	ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", acc); /* RFC 6455 section 1.3 */
 	CHECK_STR(acc, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
@@ -313,7 +264,7 @@ static void test_violations(void)
 
 int main(void)
 {
-	test_sha1_base64();
+	test_keys();
 	test_encode();
 	test_utf8();
 	test_decode_client();

@@ -1,14 +1,9 @@
-/* Unit tests for the relay's pure parts: subscription query parsing and
- * matching, WebSocket server frames, event JSON and the gapless seq gate. */
-#include "harness.h"
-
-#include "buf.h"
-#include "change_event.h"
+/* change_filter: subscription query parsing (since, epoch, filters) and
+ * matching events against a filter, TRUNCATE included. */
 #include "change_filter.h"
-#include "order.h"
-#include "seq_gate.h"
 
-#include <stdint.h>
+#include "harness.h"
+#include "order.h"
 
 static void test_query(void)
 {
@@ -61,61 +56,6 @@ static void test_match(void)
 	CHECK(change_filter_match(&f, CHANGE_OP_DELETE, ORDER_STATUS_PENDING, -1, 5));
 }
 
-static void test_event(void)
-{
-	struct buf b;
-	buf_init(&b, 0);
-	struct timespec ts = {.tv_sec = 1700000000, .tv_nsec = 123456789};
-	char t[CHANGE_EVENT_TIME_MAX];
-	change_event_time(&ts, t);
-	CHECK_STR(t, "2023-11-14T22:13:20.123Z");
-	CHECK(change_event_format(&b, 42, "{\"id\":7}", "{\"status\":\"pending\"}", t) == 0);
-	CHECK_STR(b.data,
-		  "{\"type\":\"order_change\",\"seq\":42,\"data\":{\"id\":7},"
-		  "\"old\":{\"status\":\"pending\"},\"timestamp\":\"2023-11-14T22:13:20.123Z\"}");
-	buf_reset(&b);
-	CHECK(change_event_format(&b, 1, "{}", NULL, t) == 0);
-	CHECK(strstr(b.data, "\"old\"") == NULL);
-	buf_release(&b);
-}
-
-static void test_gate(void)
-{
-	struct seq_gate g;
-	seq_gate_init(&g, 5);
-	/* contiguous rows pass; the hole at 8 waits while a writer whose key
-	 * is at or below 8 may still fill it (floor 8) */
-	long long rows1[] = {6, 7, 9, 10};
-	CHECK(seq_gate_advance(&g, rows1, 4, 8) == 2);
-	CHECK(g.cursor == 7 && seq_gate_waiting(&g) && g.hole == 8);
-	CHECK(!seq_gate_floor_passes(&g, 8) && seq_gate_floor_passes(&g, 9));
-	/* a floor of 9 (measured before the next read): 8 is final */
-	long long rows2[] = {9, 10};
-	CHECK(seq_gate_advance(&g, rows2, 2, 9) == 2);
-	CHECK(g.cursor == 10 && !seq_gate_waiting(&g));
-	/* several holes: those below the floor pass, the rest wait; the
-	 * cursor moves up to just below the floor */
-	long long rows3[] = {16};
-	CHECK(seq_gate_advance(&g, rows3, 1, 13) == 0);
-	CHECK(g.cursor == 12 && g.hole == 13 && seq_gate_waiting(&g));
-	/* the writer commits: 13..15 appear */
-	long long rows4[] = {13, 14, 15, 16};
-	CHECK(seq_gate_advance(&g, rows4, 4, 13) == 4 && g.cursor == 16);
-	CHECK(!seq_gate_waiting(&g));
-	/* no writer: the floor is the sequence's next value; every hole below
-	 * the rows read is final */
-	long long rows5[] = {20, 25};
-	CHECK(seq_gate_advance(&g, rows5, 2, 26) == 2 && g.cursor == 25);
-	/* rows at or below the cursor are never delivered twice */
-	long long rows6[] = {24, 25, 26};
-	CHECK(seq_gate_advance(&g, rows6, 3, 27) == 3 && g.cursor == 26);
-	/* a floor at the hole itself does not pass it */
-	long long rows7[] = {28};
-	CHECK(seq_gate_advance(&g, rows7, 1, 27) == 0 && g.hole == 27 && g.cursor == 26);
-	/* an empty read changes nothing */
-	CHECK(seq_gate_advance(&g, NULL, 0, 1) == 0 && !seq_gate_waiting(&g) && g.cursor == 26);
-}
-
 static void test_truncate_filters(void)
 {
 	struct change_filter f = {0};
@@ -148,8 +88,6 @@ int main(void)
 {
 	test_query();
 	test_match();
-	test_event();
-	test_gate();
 	test_truncate_filters();
 	HARNESS_END();
 }

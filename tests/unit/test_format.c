@@ -1,4 +1,4 @@
-/* orders-cli output: timestamps, tables that fit a width, colours, change
+/* format: orders-cli output: timestamps, tables that fit a width, colours, change
  * lines. */
 #include "format.h"
 

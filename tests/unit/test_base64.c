@@ -1,0 +1,31 @@
+/* base64: RFC 4648 examples, padding, and malformed input refused. */
+#include "base64.h"
+
+#include "harness.h"
+
+static void test_base64(void)
+{
+	char b[64];
+	unsigned char raw[64];
+	base64_encode("", 0, b);
+	CHECK_STR(b, "");
+	base64_encode("f", 1, b);
+	CHECK_STR(b, "Zg==");
+	base64_encode("fo", 2, b);
+	CHECK_STR(b, "Zm8=");
+	base64_encode("foo", 3, b);
+	CHECK_STR(b, "Zm9v");
+	base64_encode("foobar", 6, b);
+	CHECK_STR(b, "Zm9vYmFy");
+	CHECK(base64_decode("Zm9vYmE=", raw) == 5 && memcmp(raw, "fooba", 5) == 0);
+	CHECK(base64_decode("Zg==", raw) == 1 && raw[0] == 'f');
+	CHECK(base64_decode("Zg=", raw) == -1);
+	CHECK(base64_decode("Z=g=", raw) == -1);
+	CHECK(base64_decode("Zm9v!mFy", raw) == -1);
+}
+
+int main(void)
+{
+	test_base64();
+	HARNESS_END();
+}
