@@ -148,7 +148,8 @@ int static_files_serve(struct static_files *sf, struct mg_connection *c, const c
 	mg_printf(c,
 		  "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 		  "Cache-Control: no-cache\r\nETag: %s\r\nX-Content-Type-Options: nosniff\r\n"
-		  "Content-Security-Policy: default-src 'self'; connect-src 'self' ws: wss:; "
+		  "Content-Security-Policy: default-src 'self'; connect-src 'self' ws: wss: http: "
+		  "https:; "
 		  "img-src 'self' data:; style-src 'self' 'unsafe-inline'\r\n%s\r\n",
 		  f->mime, got, etag, http_connection_headers(c));
 	if (!head_only)

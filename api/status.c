@@ -15,9 +15,11 @@ enum { ST_PING = 30 };
 
 static const struct db_stmt st_ping = {ST_PING, "health_ping", "SELECT 1", 0, 1};
 
-/* The relay's connectedClients, or -1 when it cannot be asked. */
-static long long relay_clients(const struct api *api)
+/* The relay's connectedClients, or -1 when it cannot be asked; *lag its
+ * maxLag (events the furthest client is behind), -1 when not given. */
+static long long relay_clients(const struct api *api, long long *lag)
 {
+	*lag = -1;
 	char ebuf[128];
 	struct mg_connection *rc =
 	    mg_connect_client(api->relay_health_host, api->relay_port, 0, ebuf, sizeof(ebuf));
@@ -40,6 +42,9 @@ static long long relay_clients(const struct api *api)
 		if (obj && json_object_object_get_ex(obj, "connectedClients", &v) &&
 		    json_object_is_type(v, json_type_int))
 			clients = json_object_get_int64(v);
+		if (clients >= 0 && json_object_object_get_ex(obj, "maxLag", &v) &&
+		    json_object_is_type(v, json_type_int))
+			*lag = json_object_get_int64(v);
 		json_object_put(obj);
 	}
 	mg_close_connection(rc);
@@ -70,17 +75,20 @@ int api_health(struct mg_connection *c, struct api *api, const struct route_matc
 		PQclear(r);
 		db_pool_put(api->pool, conn);
 	}
-	long long clients = relay_clients(api);
-	char now[40], clients_s[24] = "null";
+	long long lag;
+	long long clients = relay_clients(api, &lag);
+	char now[40], clients_s[24] = "null", lag_s[24] = "null";
 	iso_now(now, sizeof(now));
 	if (clients >= 0)
 		snprintf(clients_s, sizeof(clients_s), "%lld", clients);
+	if (lag >= 0)
+		snprintf(lag_s, sizeof(lag_s), "%lld", lag);
 	const char *status = !db_ok ? "unhealthy" : clients < 0 ? "degraded" : "healthy";
 	char body[256];
 	int n = snprintf(body, sizeof(body),
 			 "{\"status\":\"%s\",\"timestamp\":\"%s\",\"connectedClients\":%s,"
-			 "\"database\":\"%s\"}",
-			 status, now, clients_s, db_ok ? "connected" : "disconnected");
+			 "\"database\":\"%s\",\"relayLag\":%s}",
+			 status, now, clients_s, db_ok ? "connected" : "disconnected", lag_s);
 	return http_send_json(c, db_ok ? 200 : 503, body, (size_t)n, NULL);
 }
 

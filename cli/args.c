@@ -50,8 +50,8 @@ const struct cli_command cli_commands[] = {
     {CMD_DELETE, "delete", "ID", "delete an order", {"ID"}, 1, 1, {NULL}, 0, 1, 0},
     {CMD_WATCH,
      "watch",
-     "[--since SEQ] [--status S] [--id ID] [--operation OPS]",
-     "follow changes as they happen (Ctrl-C stops)",
+     "[--since SEQ] [--status S] [--id ID] [--operation OPS] [--sse]",
+     "follow changes as they happen (Ctrl-C stops; --sse: over HTTP)",
      {NULL},
      0,
      0,
@@ -205,6 +205,10 @@ int cli_parse(int argc, char **argv, struct cli_parsed *out, struct err *err)
 		}
 		if (!only_pos && strcmp(a, "--json") == 0) {
 			out->json = 1;
+			continue;
+		}
+		if (!only_pos && cmd->id == CMD_WATCH && strcmp(a, "--sse") == 0) {
+			out->sse = 1;
 			continue;
 		}
 		if (!only_pos && a[0] == '-' && a[1] == '-') {

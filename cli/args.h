@@ -60,6 +60,7 @@ struct cli_parsed {
 	const char *flag[CLI_MAX_FLAGS]; /* value by index in cmd->flags, NULL if absent */
 	const char *field[CLI_NFIELDS];	 /* update values, NULL if absent */
 	int json;			 /* --json given after the command */
+	int sse;			 /* watch --sse: Server-Sent Events, not a WebSocket */
 	long long id;			 /* parsed order id, for id_arg commands */
 };
 

@@ -10,6 +10,7 @@
 
 #include "http_client.h"
 #include "json.h"
+#include "sse_client.h"
 #include "ws_client.h"
 #include "xalloc.h"
 
@@ -64,6 +65,92 @@ static void remember_epoch(char epoch[CHANGE_EPOCH_MAX], struct json_object *msg
 		snprintf(epoch, CHANGE_EPOCH_MAX, "%s", e);
 }
 
+/* One connection to the stream, over either transport. */
+struct stream {
+	struct ws_client *ws;
+	struct sse_client *sse;
+};
+
+/* The relay's /events for a WebSocket URL: ws://h:p/?q -> http://h:p/events?q
+ * (the path / or /ws becomes /events). Caller frees. */
+static char *sse_url(const char *ws_url)
+{
+	const char *rest = strncmp(ws_url, "wss://", 6) == 0  ? ws_url + 6
+			   : strncmp(ws_url, "ws://", 5) == 0 ? ws_url + 5
+							      : ws_url;
+	const char *scheme = strncmp(ws_url, "wss://", 6) == 0 ? "https://" : "http://";
+	size_t auth = strcspn(rest, "/?");
+	const char *path = rest + auth;
+	size_t plen = strcspn(path, "?");
+	/* drop a trailing "/ws" or "/" */
+	if (plen >= 3 && strncmp(path + plen - 3, "/ws", 3) == 0)
+		plen -= 3;
+	else if (plen >= 1 && path[plen - 1] == '/')
+		plen -= 1;
+	return xasprintf("%s%.*s%.*s/events%s", scheme, (int)auth, rest, (int)plen, path,
+			 path + strcspn(path, "?"));
+}
+
+static int stream_open(struct stream *s, const char *url, int sse, const char *const *headers,
+		       struct err *err)
+{
+	memset(s, 0, sizeof(*s));
+	if (!sse) {
+		s->ws = ws_client_connect(url, headers, 5000, err);
+		return s->ws ? 0 : -1;
+	}
+	char *u = sse_url(url);
+	s->sse = sse_client_connect(u, headers, 5000, err);
+	free(u);
+	return s->sse ? 0 : -1;
+}
+
+/* Like ws_client_read: 1 with the JSON text of the next message, 0 on
+ * timeout, -1 when the stream ended (the relay's own `event: error` too). */
+static int stream_read(struct stream *s, const char **data, size_t *len, struct err *err)
+{
+	if (s->ws) {
+		struct ws_message m;
+		int r = ws_client_read(s->ws, 1000, &m, err);
+		if (r == 1) {
+			*data = (const char *)m.data;
+			*len = m.len;
+		}
+		return r;
+	}
+	struct sse_event ev;
+	int r = sse_client_read(s->sse, 1000, &ev, err);
+	if (r == 1 && strcmp(ev.type, "error") == 0) {
+		struct json_object *doc = json_parse_object(ev.data, ev.len, NULL);
+		struct json_object *code = NULL;
+		const char *reason = fmt_member(doc, "reason");
+		char shown[128] = "";
+		for (size_t i = 0; reason && reason[i] && i < sizeof(shown) - 1; i++)
+			shown[i] = reason[i] >= ' ' && reason[i] < 0x7f ? reason[i] : '?';
+		err_set(err, ERR_UNAVAILABLE, "closed by server: %d %s",
+			doc && json_object_object_get_ex(doc, "code", &code)
+			    ? json_object_get_int(code)
+			    : 0,
+			shown);
+		json_object_put(doc);
+		return -1;
+	}
+	if (r == 1) {
+		*data = ev.data;
+		*len = ev.len;
+	}
+	return r;
+}
+
+static void stream_close(struct stream *s, int polite)
+{
+	if (s->ws && polite)
+		ws_client_close(s->ws, WS_CLOSE_NORMAL, "bye");
+	ws_client_free(s->ws);
+	sse_client_free(s->sse);
+	memset(s, 0, sizeof(*s));
+}
+
 int cli_watch(struct cli *c, const struct cli_parsed *p)
 {
 	struct sigaction sa, old_int, old_term;
@@ -89,9 +176,10 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 	while (!cli_stop) {
 		struct err err;
 		char *url = cli_watch_url(c->relay, p, last, epoch);
-		struct ws_client *ws = ws_client_connect(url, headers, 5000, &err);
+		struct stream st;
+		int opened = stream_open(&st, url, p->sse, headers, &err);
 		free(url);
-		if (!ws) {
+		if (opened < 0) {
 			if (cli_stop)
 				break;
 			if (!connected_once || err.kind != ERR_UNAVAILABLE) {
@@ -116,8 +204,9 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 		 * without a message, two minutes until the interval is known. */
 		long long last_msg = now_ms(), last_beat = 0, silence = 120000;
 		while (!cli_stop) {
-			struct ws_message msg;
-			int r = ws_client_read(ws, 1000, &msg, &err);
+			const char *data = NULL;
+			size_t len = 0;
+			int r = stream_read(&st, &data, &len, &err);
 			if (r == 0 && now_ms() - last_msg > silence) {
 				err_set(&err, ERR_UNAVAILABLE, "no heartbeat for %lld s",
 					(now_ms() - last_msg) / 1000);
@@ -135,8 +224,7 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 				fputc('\n', stderr);
 				break;
 			}
-			struct json_object *doc =
-			    json_parse_object((const char *)msg.data, msg.len, NULL);
+			struct json_object *doc = json_parse_object(data, len, NULL);
 			if (!doc)
 				continue;
 			const char *type = fmt_member(doc, "type");
@@ -158,9 +246,9 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 					show = 0; /* already printed before a reconnect */
 				else if (seq >= 0)
 					last = seq;
-				struct json_object *data;
-				if (json_object_object_get_ex(doc, "data", &data))
-					cli_remember_id(c, fmt_member(data, "id"));
+				struct json_object *row;
+				if (json_object_object_get_ex(doc, "data", &row))
+					cli_remember_id(c, fmt_member(row, "id"));
 			} else if (type && strcmp(type, "resync") == 0) {
 				fprintf(
 				    stderr,
@@ -174,12 +262,12 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 				remember_epoch(epoch, doc);
 			}
 			if (show && json) {
-				if (memchr(msg.data, '\n', msg.len)) {
+				if (memchr(data, '\n', len)) {
 					char *s = json_dup_string(doc);
 					puts(s);
 					free(s);
 				} else {
-					fwrite(msg.data, 1, msg.len, stdout);
+					fwrite(data, 1, len, stdout);
 					fputc('\n', stdout);
 				}
 			} else if (show && type && strcmp(type, "order_change") == 0) {
@@ -194,9 +282,7 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 			fflush(stdout);
 			json_object_put(doc);
 		}
-		if (cli_stop)
-			ws_client_close(ws, WS_CLOSE_NORMAL, "bye");
-		ws_client_free(ws);
+		stream_close(&st, cli_stop);
 		if (!cli_stop) {
 			pause_ms(backoff);
 			backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;

@@ -50,6 +50,7 @@ static void queue_drop(struct client *c)
 	}
 	c->head = 0;
 	c->queued_bytes = 0;
+	c->queued_events = 0;
 }
 
 void client_unref(struct client *c)
@@ -80,6 +81,8 @@ static void queue_put(struct client *c, struct msg *m)
 	c->ring[(c->head + c->count) % c->cap] = msg_ref(m);
 	c->count++;
 	c->queued_bytes += m->len;
+	if (m->seq > 0)
+		c->queued_events++;
 }
 
 static void schedule(struct client *c)
@@ -176,6 +179,26 @@ void client_retire(struct client *c)
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	client_unref(c);
+}
+
+int client_wait_done(struct client *c, long ms)
+{
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += ms / 1000;
+	dl.tv_nsec += (ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&c->lock);
+	int done;
+	while (!(done = c->failed || (c->closing && c->count == 0 && !c->busy)))
+		if (pthread_cond_timedwait(&c->cond, &c->lock, &dl) == ETIMEDOUT)
+			break;
+	done = c->failed || (c->closing && c->count == 0 && !c->busy);
+	pthread_mutex_unlock(&c->lock);
+	return done;
 }
 
 int client_wait_below(struct client *c, size_t bytes, long ms)

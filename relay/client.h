@@ -45,6 +45,9 @@ struct client {
 	int retired;	       /* close handler ran */
 	int replay_cancelled;  /* hub_reset() made it live: replay pushes nothing more */
 	long long progress_ms; /* last time the reader took data (or its wait began) */
+	int sse;	       /* Server-Sent Events (else WebSocket): set before linking */
+	size_t queued_events;  /* changes in the ring (lag metrics) */
+	long long sent_seq;    /* highest change seq written */
 
 	/* hub linkage: under the hub lock */
 	struct client *prev, *next;
@@ -99,6 +102,10 @@ void client_close_after_locked(struct client *c, int code, const char *reason);
 /* Close handler: wait for the current write, forget conn, drop the queue,
  * drop the connection's reference. */
 void client_retire(struct client *c);
+
+/* Wait (up to ms) until c is finished: a write failed, or it is closing
+ * and everything queued (its close included) was written. 1 when done. */
+int client_wait_done(struct client *c, long ms);
 
 /* Wait (up to ms) until the unsent bytes are at most `bytes` or the client
  * is closing/failed. Returns 1 if the client can take more, 0 if not. */

@@ -197,6 +197,30 @@ void hub_epoch(struct hub *h, char out[CHANGE_EPOCH_MAX])
 	pthread_mutex_unlock(&h->lock);
 }
 
+const long long HUB_LAG_BOUNDS[HUB_LAG_NBOUNDS] = {0, 10, 100, 1000, 10000, 100000};
+
+void hub_lag(struct hub *h, struct hub_lag *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&h->lock);
+	for (struct client *c = h->head; c; c = c->next) {
+		pthread_mutex_lock(&c->lock);
+		long long behind = (long long)c->queued_events;
+		if (!c->live && h->last - c->sent_seq > behind)
+			behind = h->last - c->sent_seq;
+		int t = c->sse ? 1 : 0;
+		pthread_mutex_unlock(&c->lock);
+		if (behind > out->max[t])
+			out->max[t] = behind;
+		out->count[t]++;
+		out->sum[t] += behind;
+		for (int b = 0; b < HUB_LAG_NBOUNDS; b++)
+			if (behind <= HUB_LAG_BOUNDS[b])
+				out->le[t][b]++;
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
 long long hub_last(struct hub *h)
 {
 	pthread_mutex_lock(&h->lock);
@@ -218,29 +242,21 @@ void hub_heartbeat(struct hub *h)
 	pthread_mutex_lock(&h->lock);
 	char json[96];
 	int jn = snprintf(json, sizeof(json), "{\"type\":\"heartbeat\",\"seq\":%lld}", h->last);
-	struct buf b;
-	buf_init(&b, 0);
-	if (ws_frame_encode(&b, 1, WS_OP_PING, NULL, 0, NULL) < 0)
-		abort(); /* no cap */
-	/* a client still replaying history gets the ping only: heartbeat.seq
-	 * promises that every later event follows, which its replay has not
-	 * reached yet */
-	struct msg *ping = msg_new_raw(b.data, b.len);
-	if (ws_frame_encode(&b, 1, WS_OP_TEXT, json, (size_t)jn, NULL) < 0)
-		abort();
-	struct msg *both = msg_new_raw(b.data, b.len);
-	buf_release(&b);
-	/* Peers that answer no ping are dropped by civetweb's own ping/pong
-	 * check on their worker thread (see start_server in main.c). */
+	struct msg *ping = msg_new_ping();
+	struct msg *beat = msg_new_text(json, (size_t)jn);
+	/* a client still catching up gets the ping only: heartbeat.seq
+	 * promises that every later event follows, which it has not reached
+	 * yet. Peers that answer no ping are dropped by civetweb's own
+	 * ping/pong check on their worker thread (see start_server in main.c). */
 	for (struct client *c = h->head; c; c = c->next) {
 		pthread_mutex_lock(&c->lock);
-		if (!c->closing)
-			client_push_control_locked(c, c->live ? both : ping);
+		if (!c->closing && client_push_control_locked(c, ping) == 0 && c->live)
+			client_push_control_locked(c, beat);
 		pthread_mutex_unlock(&c->lock);
 	}
 	pthread_mutex_unlock(&h->lock);
 	msg_unref(ping);
-	msg_unref(both);
+	msg_unref(beat);
 }
 
 void hub_close_all(struct hub *h, int code, const char *reason)

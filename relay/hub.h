@@ -43,6 +43,20 @@ int hub_go_live(struct hub *h, struct client *c, long long cursor, long long *ta
 void hub_broadcast(struct hub *h, const struct change *ch, size_t n, long long new_last);
 
 long long hub_last(struct hub *h);
+
+/* How far clients are behind the head, in events not yet sent: a live
+ * client's queued changes; a client catching up, at least the changes
+ * between what it was last sent and the head. By transport (0 WebSocket,
+ * 1 SSE), with a cumulative histogram over HUB_LAG_BOUNDS. */
+#define HUB_LAG_NBOUNDS 6
+extern const long long HUB_LAG_BOUNDS[HUB_LAG_NBOUNDS]; /* 0 10 100 1000 10000 100000 */
+struct hub_lag {
+	long long max[2];
+	unsigned long long le[2][HUB_LAG_NBOUNDS]; /* clients at or below each bound */
+	unsigned long long count[2];
+	long long sum[2];
+};
+void hub_lag(struct hub *h, struct hub_lag *out);
 void hub_epoch(struct hub *h, char out[CHANGE_EPOCH_MAX]);
 /* The stream continues from `last` in history `epoch` (a new epoch, or
  * history pruned before this relay delivered it): every client gets

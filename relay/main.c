@@ -11,6 +11,7 @@
 #include "relay.h"
 #include "routes.h"
 #include "sender.h"
+#include "sse.h"
 #include "stats.h"
 #include "ws.h"
 #include "xalloc.h"
@@ -178,6 +179,7 @@ static struct mg_context *start_server(struct relay *r, const struct config *cfg
 		return NULL;
 	}
 	ws_register(ctx, r);
+	sse_register(ctx, r);
 	routes_register(ctx, r);
 	return ctx;
 }

@@ -27,12 +27,15 @@ static int health(struct mg_connection *conn, void *cbdata)
 	if (!method_get(conn))
 		return 405;
 	int up = listener_connected(r->listener);
+	struct hub_lag lag;
+	hub_lag(r->hub, &lag);
 	char body[256];
 	int n = snprintf(body, sizeof(body),
 			 "{\"status\":\"%s\",\"connectedClients\":%d,\"seq\":%lld,"
-			 "\"database\":\"%s\"}",
+			 "\"database\":\"%s\",\"maxLag\":%lld}",
 			 up ? "healthy" : "degraded", hub_count(r->hub), hub_last(r->hub),
-			 up ? "connected" : "reconnecting");
+			 up ? "connected" : "reconnecting",
+			 lag.max[0] > lag.max[1] ? lag.max[0] : lag.max[1]);
 	return http_send_json(conn, 200, body, (size_t)n, NULL);
 }
 
@@ -43,8 +46,10 @@ static int metrics(struct mg_connection *conn, void *cbdata)
 		return 405;
 	struct buf b;
 	buf_init(&b, 1 << 20);
+	struct hub_lag lag;
+	hub_lag(r->hub, &lag);
 	if (stats_render(&b, hub_last(r->hub), listener_connected(r->listener),
-			 catchup_count(r->catchup)) < 0) {
+			 catchup_count(r->catchup), &lag) < 0) {
 		buf_release(&b);
 		struct err err = {0};
 		err_set(&err, ERR_INTERNAL, "metrics too large");

@@ -1,10 +1,46 @@
 #include "stats.h"
 
+#include "hub.h"
+
 struct relay_stats relay_stats;
 
 #define LOAD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
 
-int stats_render(struct buf *out, long long last_seq, int db_up, int catching_up)
+static int render_lag(struct buf *out, const struct hub_lag *lag)
+{
+	static const char *const transport[2] = {"ws", "sse"};
+	int rc =
+	    buf_printf(out, "# HELP orders_relay_client_lag_events_max Events not yet sent to the "
+			    "client furthest behind the head.\n"
+			    "# TYPE orders_relay_client_lag_events_max gauge\n");
+	for (int t = 0; rc == 0 && t < 2; t++)
+		rc = buf_printf(out, "orders_relay_client_lag_events_max{transport=\"%s\"} %lld\n",
+				transport[t], lag->max[t]);
+	if (rc == 0)
+		rc = buf_printf(out, "# HELP orders_relay_client_lag_events Clients by events not "
+				     "yet sent (behind the head).\n"
+				     "# TYPE orders_relay_client_lag_events histogram\n");
+	for (int t = 0; rc == 0 && t < 2; t++) {
+		for (int b = 0; rc == 0 && b < HUB_LAG_NBOUNDS; b++)
+			rc = buf_printf(out,
+					"orders_relay_client_lag_events_bucket{transport=\"%s\",le="
+					"\"%lld\"} %llu\n",
+					transport[t], HUB_LAG_BOUNDS[b], lag->le[t][b]);
+		if (rc == 0)
+			rc = buf_printf(
+			    out,
+			    "orders_relay_client_lag_events_bucket{transport=\"%s\",le=\"+Inf\"} "
+			    "%llu\n"
+			    "orders_relay_client_lag_events_sum{transport=\"%s\"} %lld\n"
+			    "orders_relay_client_lag_events_count{transport=\"%s\"} %llu\n",
+			    transport[t], lag->count[t], transport[t], lag->sum[t], transport[t],
+			    lag->count[t]);
+	}
+	return rc;
+}
+
+int stats_render(struct buf *out, long long last_seq, int db_up, int catching_up,
+		 const struct hub_lag *lag)
 {
 	struct relay_stats *s = &relay_stats;
 	int rc = buf_printf(
@@ -68,7 +104,8 @@ int stats_render(struct buf *out, long long last_seq, int db_up, int catching_up
 	    LOAD(s->db_reconnects), LOAD(s->replayed), LOAD(s->catchups), catching_up,
 	    LOAD(s->resyncs), LOAD(s->pruned_rows), atomic_load(&s->sender_threads), last_seq,
 	    db_up);
-	if (rc < 0)
+	if (rc < 0 ||
+	    metrics_hist_render(out, "orders_relay_delivery_lag_seconds", "", &s->lag) < 0)
 		return -1;
-	return metrics_hist_render(out, "orders_relay_delivery_lag_seconds", "", &s->lag);
+	return render_lag(out, lag);
 }

@@ -28,7 +28,8 @@ struct relay_stats {
 extern struct relay_stats relay_stats;
 
 /* Append the metrics text; last_seq and db_up are sampled by the caller. */
-int stats_render(struct buf *out, long long last_seq, int db_up, int catching_up)
-    __attribute__((warn_unused_result));
+struct hub_lag;
+int stats_render(struct buf *out, long long last_seq, int db_up, int catching_up,
+		 const struct hub_lag *lag) __attribute__((warn_unused_result));
 
 #endif

@@ -339,7 +339,9 @@ function showState(state, info) {
   } else {
     detail.textContent = '';
   }
-  conn.title = state === 'live' && info.server ? `Connected to ${info.server}` : '';
+  conn.title = state === 'live' && info.server
+    ? `Connected to ${info.server}${stream.transport === 'sse' ? ' (Server-Sent Events)' : ''}` : '';
+  conn.dataset.transport = stream.transport;
   // The tab tells a person with many tabs whether this one is still live.
   document.title = state === 'live' ? 'Orders · live' : `Orders · ${(LABEL[state] || state).replace('…', '').toLowerCase()}`;
 }
@@ -352,6 +354,11 @@ const stream = new ChangeStream({
   token: getToken,
   onState: showState,
   onSeq: (seq) => { $('last-seq').textContent = String(seq); },
+  onLag: (behind) => {
+    // "live", or how far this page still is behind while it catches up
+    if (stream.state !== 'live') return;
+    $('conn-label').textContent = behind > 0 ? `${behind} behind` : LABEL.live;
+  },
   onHello: ({ fresh }) => {
     helloResolve();
     // The first hello fixes the seq the table must be consistent with; a
@@ -410,6 +417,8 @@ async function main() {
 window.ordersDashboard = {
   get lastSeq() { return stream.lastSeq; },
   get state() { return stream.state; },
+  get transport() { return stream.transport; },
+  get behind() { return stream.behind(); },
   get rows() { return store.size; },
   get loading() { return buffer !== null; },
   get renderStats() { return { ...table.stats }; },

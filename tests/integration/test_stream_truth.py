@@ -14,8 +14,36 @@ import time
 import psycopg2
 import pytest
 
-from conftest import BIN_DIR, ROOT, ApiServer, free_port, http_json, wait_until
-from relay_helpers import Ws, WsClosed, insert_orders, start_relay, stop_relay
+import conftest
+import relay_helpers
+from conftest import BIN_DIR, ROOT, free_port, http_json, wait_until
+from relay_helpers import Ws, WsClosed, insert_orders, stop_relay
+
+# Every server a test starts is stopped after it, even when it failed half
+# way (by PID: kill what is still running).
+_started = []
+
+
+def start_relay(*args, **kwargs):
+    relay = relay_helpers.start_relay(*args, **kwargs)
+    _started.append(relay)
+    return relay
+
+
+def ApiServer(*args, **kwargs):  # noqa: N802 - stands in for the class
+    api = conftest.ApiServer(*args, **kwargs)
+    _started.append(api)
+    return api
+
+
+@pytest.fixture(autouse=True)
+def _reap_servers():
+    yield
+    while _started:
+        prog = _started.pop()
+        if prog.proc is not None and prog.proc.poll() is None:
+            prog.proc.kill()
+            prog.proc.wait()
 
 _names = itertools.count(1)
 

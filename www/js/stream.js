@@ -11,6 +11,11 @@
 // as duplicates. A missing heartbeat (2.5 x the heartbeat interval, measured
 // from the gap between heartbeats; two minutes until known) closes a stalled
 // socket.
+//
+// Transport: WebSocket first. When a WebSocket cannot even open while the
+// relay answers plain HTTP (a proxy that strips Upgrade), the stream moves to
+// Server-Sent Events on the relay's /events (EventSource), with the same
+// messages and the same since/epoch resumption.
 
 const DEFAULT_HEARTBEAT_MS = 30000;
 const BACKOFF_MIN_MS = 250;
@@ -27,6 +32,7 @@ export class ChangeStream {
    * @param {(msg) => void} o.onResync resync messages (reload the table)
    * @param {(state, info) => void} o.onState
    * @param {(seq) => void} o.onSeq    last seq changed
+   * @param {(behind) => void} [o.onLag] events between the last seq and the relay's head
    */
   constructor(o) {
     this.o = o;
@@ -34,6 +40,9 @@ export class ChangeStream {
     this.state = 'idle';
     this.lastSeq = null;
     this.epoch = null; // the history lastSeq belongs to; a resume in another gets resync
+    this.head = null; // the relay's last seq as it last said (hello, heartbeat, resync)
+    this.transport = 'ws'; // or 'sse' once WebSockets proved blocked
+    this.opened = false; // the current connection got through its handshake
     this.failures = 0;
     this.retryTimer = 0;
     this.watchdog = 0;
@@ -84,8 +93,13 @@ export class ChangeStream {
     this.o.onState(state, info);
   }
 
-  url() {
+  url(sse = false) {
     const u = new URL(this.o.baseUrl());
+    if (sse) {
+      // ws://relay:8080/ -> http://relay:8080/events; wss://site/ws -> https://site/events
+      u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:';
+      u.pathname = u.pathname.replace(/\/(ws)?$/, '') + '/events';
+    }
     if (this.lastSeq != null) {
       u.searchParams.set('since', String(this.lastSeq));
       if (this.epoch) u.searchParams.set('epoch', this.epoch);
@@ -101,23 +115,72 @@ export class ChangeStream {
     if (this.ws) { this.detach(this.ws); this.ws.close(1000); this.ws = null; }
     if (this.state !== 'reconnecting' && this.state !== 'offline') this.setState('connecting');
     this.sentSince = this.lastSeq;
-    let ws;
-    try {
-      ws = new WebSocket(this.url());
-    } catch (e) {
-      this.fail(`bad relay URL: ${e.message}`);
-      return;
+    this.opened = false;
+    if (this.transport === 'sse') {
+      this.connectSse();
+    } else {
+      let ws;
+      try {
+        ws = new WebSocket(this.url());
+      } catch (e) {
+        this.fail(`bad relay URL: ${e.message}`);
+        return;
+      }
+      this.ws = ws;
+      ws.onopen = () => { this.opened = true; };
+      ws.onmessage = (m) => this.message(m);
+      ws.onclose = (e) => this.closed(ws, e);
+      ws.onerror = () => { /* a close event follows */ };
     }
-    this.ws = ws;
-    ws.onmessage = (m) => this.message(m);
-    ws.onclose = (e) => this.closed(ws, e);
-    ws.onerror = () => { /* a close event follows */ };
     // The handshake itself must not hang forever either.
     this.armWatchdog(Math.min(this.heartbeatMs, 10000));
   }
 
+  connectSse() {
+    let es;
+    try {
+      es = new EventSource(this.url(true));
+    } catch (e) {
+      this.fail(`bad relay URL: ${e.message}`);
+      return;
+    }
+    this.ws = es;
+    es.onopen = () => { this.opened = true; };
+    for (const type of ['hello', 'order_change', 'heartbeat', 'resync']) {
+      es.addEventListener(type, (m) => { if (es === this.ws) this.message(m); });
+    }
+    // `event: error` from the relay (slow consumer, shutdown) carries data;
+    // a transport error does not. Either way the stream reconnects itself
+    // with since/epoch rather than by EventSource's own retry.
+    es.addEventListener('error', (m) => {
+      if (es !== this.ws) return;
+      let info = {};
+      try { info = m.data ? JSON.parse(m.data) : {}; } catch { /* keep {} */ }
+      this.closed(es, { code: info.code || 0, reason: info.reason || '' });
+    });
+  }
+
   detach(ws) {
-    ws.onmessage = ws.onclose = ws.onerror = null;
+    if (typeof EventSource !== 'undefined' && ws instanceof EventSource) {
+      ws.close(); // stops its own reconnects; its listeners check this.ws
+      return;
+    }
+    ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+  }
+
+  /** A WebSocket that never opened: is the relay up over plain HTTP? Then
+   * something on the way drops WebSockets, and SSE is the way through. */
+  async probeHttp() {
+    if (typeof EventSource === 'undefined' || typeof fetch === 'undefined') return false;
+    try {
+      const u = new URL(this.url(true));
+      u.pathname = u.pathname.replace(/events$/, 'health');
+      u.search = '';
+      await fetch(u.toString(), { mode: 'no-cors', cache: 'no-store' });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   armWatchdog(ms) {
@@ -150,6 +213,8 @@ export class ChangeStream {
     switch (msg.type) {
       case 'hello': {
         const fresh = this.sentSince == null;
+        this.opened = true;
+        if (Number.isFinite(msg.seq)) this.setHead(msg.seq);
         if (fresh && Number.isFinite(msg.seq)) this.setSeq(msg.seq);
         if (!this.epoch && typeof msg.epoch === 'string') this.epoch = msg.epoch;
         this.failures = 0;
@@ -166,6 +231,7 @@ export class ChangeStream {
         this.o.onChange(msg);
         break;
       case 'heartbeat': {
+        if (Number.isFinite(msg.seq)) this.setHead(msg.seq);
         const now = performance.now();
         if (this.lastHeartbeat) {
           const gap = now - this.lastHeartbeat;
@@ -176,7 +242,7 @@ export class ChangeStream {
         break;
       }
       case 'resync':
-        if (Number.isFinite(msg.seq)) this.setSeq(msg.seq, true);
+        if (Number.isFinite(msg.seq)) { this.setHead(msg.seq); this.setSeq(msg.seq, true); }
         if (typeof msg.epoch === 'string') this.epoch = msg.epoch;
         this.o.onResync(msg);
         break;
@@ -189,13 +255,38 @@ export class ChangeStream {
     if (force || this.lastSeq == null || seq > this.lastSeq) {
       this.lastSeq = seq;
       this.o.onSeq(seq);
+      this.reportLag();
     }
+  }
+
+  setHead(seq) {
+    if (this.head == null || seq > this.head || seq < (this.lastSeq ?? 0)) this.head = seq;
+    this.reportLag();
+  }
+
+  /** Events between what this page has and the relay's head (0 when live). */
+  behind() {
+    if (this.head == null || this.lastSeq == null) return 0;
+    return Math.max(0, this.head - this.lastSeq);
+  }
+
+  reportLag() {
+    if (this.o.onLag) this.o.onLag(this.behind());
   }
 
   closed(ws, e) {
     if (ws !== this.ws) return;
     this.detach(ws);
     this.ws = null;
+    if (this.transport === 'ws' && !this.opened && !this.stopped) {
+      // never got through the handshake: if the relay answers HTTP, take SSE
+      this.probeHttp().then((up) => {
+        if (up && this.transport === 'ws') {
+          this.transport = 'sse';
+          if (!this.ws && !this.stopped) { clearTimeout(this.retryTimer); this.connect(); }
+        }
+      });
+    }
     let why = 'connection lost';
     if (e.code === 1008) why = e.reason || 'closed by the relay (policy)';
     else if (e.reason) why = e.reason;

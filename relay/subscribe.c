@@ -1,0 +1,84 @@
+#include "subscribe.h"
+
+#include "auth.h"
+#include "catchup.h"
+#include "http.h"
+#include "hub.h"
+#include "log.h"
+#include "stats.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The token a client presents (copied into out), or NULL. */
+static const char *presented_token(struct mg_connection *conn, char *out, size_t cap)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	if (http_query_param(ri->query_string, "access_token", out, cap) > 0)
+		return out;
+	const char *b = auth_bearer(mg_get_header(conn, "Authorization"));
+	if (b) {
+		snprintf(out, cap, "%s", b);
+		return out;
+	}
+	const char *proto = mg_get_header(conn, "Sec-WebSocket-Protocol");
+	for (const char *p = proto; p && *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t n = strcspn(p, ", ");
+		if (n > 7 && n - 7 < cap && strncmp(p, "bearer.", 7) == 0) {
+			memcpy(out, p + 7, n - 7);
+			out[n - 7] = '\0';
+			return out;
+		}
+		p += n;
+	}
+	return NULL;
+}
+
+int subscribe_authorize(struct relay *r, struct mg_connection *conn, struct err *err)
+{
+	const char *origin = mg_get_header(conn, "Origin");
+	if (origin && !auth_origin_allowed(&r->auth, origin, mg_get_header(conn, "Host")))
+		return err_set(err, ERR_FORBIDDEN, "origin not allowed");
+	char token[300];
+	return auth_check(&r->auth, AUTH_READ, presented_token(conn, token, sizeof(token)), err);
+}
+
+int subscribe_take_slot(struct relay *r, struct err *err)
+{
+	/* taken before the client is linked, so handshakes arriving together
+	 * cannot pass MAX_CLIENTS */
+	if (atomic_fetch_add(&r->slots, 1) >= r->max_clients) {
+		atomic_fetch_sub(&r->slots, 1);
+		return err_set(err, ERR_UNAVAILABLE, "too many clients (MAX_CLIENTS=%d)",
+			       r->max_clients);
+	}
+	atomic_fetch_add(&relay_stats.connections, 1);
+	return 0;
+}
+
+void subscribe_start(struct relay *r, struct client *c, const char *transport)
+{
+	const struct change_query *q = &c->query;
+	char since[32] = "";
+	if (q->has_since)
+		snprintf(since, sizeof(since), " since=%lld", q->since);
+	log_info("%s#%lu %s subscribed%s%s", transport, c->id, c->peer, since,
+		 q->filter.status_mask || q->filter.op_mask || q->filter.id ? " (filtered)" : "");
+	hub_add(r->hub, c, !q->has_since);
+	if (q->has_since) {
+		/* history comes from the catch-up thread at the client's pace */
+		pthread_mutex_lock(&c->lock);
+		catchup_add_locked(r->catchup, c, q->since, 1);
+		pthread_mutex_unlock(&c->lock);
+	}
+}
+
+void subscribe_retire(struct relay *r, struct client *c)
+{
+	atomic_fetch_sub(&r->slots, 1);
+	hub_remove(r->hub, c);
+	log_info("%s#%lu %s disconnected", c->sse ? "sse" : "ws", c->id, c->peer);
+	client_retire(c);
+}
