@@ -153,19 +153,19 @@ unit: all
 	$(Q)scripts/run-unit.sh $(UNIT_BINS)
 
 integration: all
-	$(Q)ORDERS_BIN_DIR=$(CURDIR)/$(BUILD) scripts/run-integration.sh
+	$(Q)ORDERS_BIN_DIR="$(CURDIR)/$(BUILD)" scripts/run-integration.sh
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/run-unit.sh $(UNIT_BINS)
-	$(Q)ORDERS_BIN_DIR=$(CURDIR)/$(BUILD) scripts/run-integration.sh
+	$(Q)ORDERS_BIN_DIR="$(CURDIR)/$(BUILD)" scripts/run-integration.sh
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)ORDERS_BIN_DIR=$(CURDIR)/$(BUILD) scripts/run.sh
+	$(Q)ORDERS_BIN_DIR="$(CURDIR)/$(BUILD)" scripts/run.sh
 
 setup-db: $(API_BIN)
-	$(Q)ORDERS_BIN_DIR=$(CURDIR)/$(BUILD) scripts/migrate.sh
+	$(Q)ORDERS_BIN_DIR="$(CURDIR)/$(BUILD)" scripts/migrate.sh
 
 # INSTALL_FROM=DIR installs the programs already built in DIR (no build),
 # e.g. build/san; else those of $(BUILD), built first. www/ and schema/ are
@@ -211,9 +211,10 @@ db-stop:
 db-status:
 	$(Q)scripts/pg.sh status
 
-bench: deps
+bench:
+	$(Q)scripts/deps.sh bench
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)ORDERS_BIN_DIR=$(CURDIR)/$(BUILD) scripts/bench.sh
+	$(Q)ORDERS_BIN_DIR="$(CURDIR)/$(BUILD)" scripts/bench.sh
 
 format:
 	$(Q)clang-format -i $(wildcard */*.c */*.h tests/unit/*.c tests/unit/*.h)

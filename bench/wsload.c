@@ -433,7 +433,7 @@ static const char SQL_INSERT[] =
     "SELECT 'wsload', 'item ' || g FROM generate_series(1, $1::int) AS g";
 static const char SQL_SEQS[] =
     "SELECT seq FROM order_changes WHERE seq > current_setting('wsload.before')::bigint "
-    "AND xid = pg_current_xact_id() ORDER BY seq";
+    "AND xmin = (pg_current_xact_id()::text::bigint % 4294967296)::text::xid ORDER BY seq";
 
 static int pg_fail(struct load *L, const char *what)
 {
