@@ -18,6 +18,13 @@ TOKEN_W = "write-token-0123456789"
 TOKEN_R = "read-token-0123456789"
 
 
+def head(pg):
+    """The last seq handed out: the stream's position even when retention
+    (other tests) pruned the whole log."""
+    return pg.sql("SELECT CASE WHEN is_called THEN last_value ELSE 0 END "
+                  "FROM order_changes_seq")[0][0]
+
+
 class Sse:
     """A minimal EventSource over a raw socket: one GET, then events as they
     come ({"event", "id", "data"} with data parsed as JSON)."""
@@ -91,7 +98,7 @@ class Sse:
 
 def test_curl_prints_events(pg):
     relay = start_relay(pg, {"PING_INTERVAL": "1s"})
-    start = pg.sql("SELECT coalesce(max(seq), 0) FROM order_changes")[0][0]
+    start = head(pg)
     p = subprocess.Popen(["curl", "-sN", "--max-time", "4",
                           f"http://127.0.0.1:{relay.port}/events?since={start}"],
                          stdout=subprocess.PIPE, text=True)
@@ -108,7 +115,7 @@ def test_curl_prints_events(pg):
 def test_headers_and_same_json_as_the_websocket(pg):
     relay = start_relay(pg)
     from relay_helpers import Ws
-    start = pg.sql("SELECT coalesce(max(seq), 0) FROM order_changes")[0][0]
+    start = head(pg)
     insert_orders(pg, 1, customer="same")
     s = Sse(relay.port, f"/events?since={start}")
     assert s.status == 200
@@ -131,7 +138,7 @@ def test_headers_and_same_json_as_the_websocket(pg):
 def test_last_event_id_resumes_across_a_relay_restart(pg):
     port = free_port()
     relay = start_relay(pg, port=port)
-    start = pg.sql("SELECT coalesce(max(seq), 0) FROM order_changes")[0][0]
+    start = head(pg)
     s = Sse(port, f"/events?since={start}")
     insert_orders(pg, 3)
     got = s.changes(3)
@@ -202,7 +209,7 @@ def test_bad_requests(pg, path, headers, status):
 
 def test_slow_reader_is_cut_while_a_fast_one_gets_everything(pg):
     relay = start_relay(pg, {"CLIENT_BACKLOG": "64KiB", "WRITE_TIMEOUT": "2s"})
-    start = pg.sql("SELECT coalesce(max(seq), 0) FROM order_changes")[0][0]
+    start = head(pg)
     slow = Sse(relay.port, rcvbuf=4096)
     fast = Sse(relay.port)
     fast.next_of("hello")
@@ -229,7 +236,7 @@ def test_slow_reader_is_cut_while_a_fast_one_gets_everything(pg):
 
 def test_lag_is_visible_while_a_paused_client_catches_up(pg):
     from relay_helpers import health
-    start = pg.sql("SELECT coalesce(max(seq), 0) FROM order_changes")[0][0]
+    start = head(pg)
     insert_orders(pg, 3000, customer="y" * 100)
     relay = start_relay(pg, {"CLIENT_BACKLOG": "64KiB"})
     s = Sse(relay.port, f"/events?since={start}", rcvbuf=4096)
@@ -375,7 +382,7 @@ def test_cli_watch_over_sse_resumes_across_a_restart(pg):
     from conftest import BIN_DIR
     port = free_port()
     relay = start_relay(pg, port=port)
-    start = pg.sql("SELECT coalesce(max(seq), 0) FROM order_changes")[0][0]
+    start = head(pg)
     out, err = [], []
     proc = subprocess.Popen([os.path.join(BIN_DIR, "orders-cli"), "--relay",
                              f"ws://127.0.0.1:{port}", "--json", "watch", "--sse"],
