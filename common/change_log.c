@@ -15,21 +15,27 @@ static const struct db_stmt st_floor = {ST_FLOOR, "change_log_floor",
 
 /* The rows and, in the same snapshot, what was pruned and the epoch; the
  * LEFT JOIN gives one row of NULL changes when the page is empty. */
+/* The rows and, in the same statement (so the same snapshot), what was
+ * pruned, the epoch and the sequence's next value, as scalar subqueries:
+ * the LEFT JOIN gives one row of NULL changes when the page is empty. A
+ * plain range on seq keeps the plan an index scan, generic or not. */
 static const struct db_stmt st_read = {
     ST_READ, "change_log_read",
     "SELECT c.seq, c.operation, c.order_id, c.status, c.old_status, c.data::text, "
-    "c.old::text, extract(epoch FROM c.changed_at)::float8, p.pruned_through, e.epoch, "
+    "c.old::text, extract(epoch FROM c.changed_at)::float8, "
+    "(SELECT pruned_through FROM order_changes_pruned), "
+    "(SELECT epoch FROM order_changes_epoch), "
     "(SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM order_changes_seq) "
-    "FROM order_changes_pruned p CROSS JOIN order_changes_epoch e LEFT JOIN LATERAL "
-    "(SELECT * FROM order_changes WHERE seq > $1 AND ($2::bigint = 0 OR seq <= $2) "
-    "ORDER BY seq LIMIT $3) c ON true",
+    "FROM (SELECT 1) AS one LEFT JOIN LATERAL "
+    "(SELECT * FROM order_changes WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3) c ON true",
     3, 1};
 
 static const struct db_stmt st_head = {
     ST_HEAD, "change_log_head",
-    "SELECT (SELECT coalesce(max(seq), 0) FROM order_changes), p.pruned_through, e.epoch, "
-    "(SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM order_changes_seq) "
-    "FROM order_changes_pruned p CROSS JOIN order_changes_epoch e",
+    "SELECT (SELECT coalesce(max(seq), 0) FROM order_changes), "
+    "(SELECT pruned_through FROM order_changes_pruned), "
+    "(SELECT epoch FROM order_changes_epoch), "
+    "(SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM order_changes_seq)",
     0, 1};
 
 static const struct db_stmt st_renew = {ST_RENEW, "change_log_renew", "SELECT orders_new_epoch($1)",
@@ -56,13 +62,14 @@ int change_log_read(struct db_conn *c, long long after, long long upto, int limi
 	memset(p, 0, sizeof(*p));
 	char a[24], u[24], l[16];
 	snprintf(a, sizeof(a), "%lld", after);
-	snprintf(u, sizeof(u), "%lld", upto > 0 ? upto : 0);
+	snprintf(u, sizeof(u), "%lld", upto > 0 ? upto : 0x7fffffffffffffffLL);
 	snprintf(l, sizeof(l), "%d", limit);
 	const char *params[3] = {a, u, l};
 	PGresult *r = db_exec(c, &st_read, params, err);
 	if (!r)
 		return -1;
-	if (PQntuples(r) < 1) { /* the pruned or epoch row is missing */
+	if (PQntuples(r) < 1 || PQgetisnull(r, 0, CHANGE_COL_COUNT) ||
+	    PQgetisnull(r, 0, CHANGE_COL_COUNT + 1)) { /* the pruned or epoch row is missing */
 		PQclear(r);
 		return err_set(err, ERR_INTERNAL, "the change log is not initialised");
 	}
@@ -114,7 +121,7 @@ int change_log_head(struct db_conn *c, struct change_log_head *h, struct err *er
 	PGresult *r = db_exec(c, &st_head, NULL, err);
 	if (!r)
 		return -1;
-	if (PQntuples(r) < 1) {
+	if (PQntuples(r) < 1 || PQgetisnull(r, 0, 1) || PQgetisnull(r, 0, 2)) {
 		PQclear(r);
 		return err_set(err, ERR_INTERNAL, "the change log is not initialised");
 	}
