@@ -1,6 +1,7 @@
 #include "sse_client.h"
 
 #include "buf.h"
+#include "clock.h"
 #include "http_client.h"
 #include "json.h"
 #include "xalloc.h"
@@ -65,7 +66,7 @@ struct sse_client *sse_client_connect(const char *url, const char *const *header
 	struct http_url u;
 	if (http_url_parse(url, &u, err) < 0)
 		return NULL;
-	long long deadline = http_now_ms() + timeout_ms;
+	long long deadline = clock_now_ms() + timeout_ms;
 	struct sse_client *c = xcalloc(1, sizeof(*c));
 	buf_init(&c->in, SSE_CLIENT_MAX_EVENT + 65536);
 	buf_init(&c->data, SSE_CLIENT_MAX_EVENT);
@@ -173,7 +174,7 @@ static int parse_block(struct sse_client *c, const char *start, const char *end,
 
 int sse_client_read(struct sse_client *c, int timeout_ms, struct sse_event *ev, struct err *err)
 {
-	long long deadline = http_now_ms() + (timeout_ms < 0 ? 1LL << 40 : timeout_ms);
+	long long deadline = clock_now_ms() + (timeout_ms < 0 ? 1LL << 40 : timeout_ms);
 	for (;;) {
 		const char *base = c->in.data ? c->in.data : "";
 		const char *start = base + c->off, *end = base + c->in.len;

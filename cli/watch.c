@@ -8,6 +8,7 @@
 #include "change_filter.h"
 #include "cli.h"
 
+#include "clock.h"
 #include "http_client.h"
 #include "json.h"
 #include "sse_client.h"
@@ -27,20 +28,12 @@ static void on_stop(int sig)
 		cli_terminated = 1;
 }
 
-/* Monotonic milliseconds. */
-static long long now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Sleep ms unless stopped; signals cut it short. */
 static void pause_ms(int ms)
 {
-	long long end = http_now_ms() + ms;
-	while (!cli_stop && http_now_ms() < end)
-		poll(NULL, 0, (int)(end - http_now_ms()));
+	long long end = clock_now_ms() + ms;
+	while (!cli_stop && clock_now_ms() < end)
+		poll(NULL, 0, (int)(end - clock_now_ms()));
 }
 
 static long long member_seq(struct json_object *msg)
@@ -202,14 +195,14 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 		/* A half-open connection (the relay's host gone without a FIN)
 		 * is silent forever: reconnect after 2.5 heartbeat intervals
 		 * without a message, two minutes until the interval is known. */
-		long long last_msg = now_ms(), last_beat = 0, silence = 120000;
+		long long last_msg = clock_now_ms(), last_beat = 0, silence = 120000;
 		while (!cli_stop) {
 			const char *data = NULL;
 			size_t len = 0;
 			int r = stream_read(&st, &data, &len, &err);
-			if (r == 0 && now_ms() - last_msg > silence) {
+			if (r == 0 && clock_now_ms() - last_msg > silence) {
 				err_set(&err, ERR_UNAVAILABLE, "no heartbeat for %lld s",
-					(now_ms() - last_msg) / 1000);
+					(clock_now_ms() - last_msg) / 1000);
 				r = -1;
 			}
 			if (r == 0)
@@ -230,7 +223,7 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 			const char *type = fmt_member(doc, "type");
 			long long seq = member_seq(doc);
 			int show = 1;
-			last_msg = now_ms();
+			last_msg = clock_now_ms();
 			if (type && strcmp(type, "heartbeat") == 0) {
 				if (last_beat && last_msg - last_beat > 100)
 					silence = (last_msg - last_beat) * 5 / 2 + 1000;

@@ -1,6 +1,7 @@
 #include "ws_client.h"
 
 #include "buf.h"
+#include "clock.h"
 #include "http_client.h"
 #include "json.h"
 #include "xalloc.h"
@@ -62,7 +63,7 @@ static void handshake_refused(struct http_response *resp, const char *url, int f
 	int r = ok ? http_parser_feed(&p, head.data, head.len, &used, NULL) : -1;
 	if (r == 0 && rest_len)
 		r = http_parser_feed(&p, rest, rest_len, &used, NULL);
-	long long deadline = http_now_ms() + 1000;
+	long long deadline = clock_now_ms() + 1000;
 	while (r == 0 && http_wait_readable(fd, deadline) > 0) {
 		char chunk[4096];
 		ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
@@ -105,7 +106,8 @@ struct ws_client *ws_client_connect(const char *url, const char *const *headers,
 		err_set(err, ERR_BAD_REQUEST, "not a ws:// URL: '%.200s'", url);
 		goto fail;
 	}
-	long long deadline = http_now_ms() + (timeout_ms > 0 ? timeout_ms : HTTP_CLIENT_TIMEOUT_MS);
+	long long deadline =
+	    clock_now_ms() + (timeout_ms > 0 ? timeout_ms : HTTP_CLIENT_TIMEOUT_MS);
 	fd = http_connect(u.host, u.port, deadline, err);
 	if (fd < 0) {
 		char reason[ERR_MSG_MAX];
@@ -139,7 +141,7 @@ struct ws_client *ws_client_connect(const char *url, const char *const *headers,
 	ws_decoder_init(&c->dec, 0, WS_CLIENT_MAX_MESSAGE);
 	for (;;) {
 		int w = http_wait_readable(fd, deadline);
-		if (w < 0 || (w == 0 && http_now_ms() >= deadline)) {
+		if (w < 0 || (w == 0 && clock_now_ms() >= deadline)) {
 			err_set(err, ERR_UNAVAILABLE, "%s: no answer to the WebSocket handshake",
 				url);
 			goto fail;
@@ -207,7 +209,7 @@ int ws_client_send(struct ws_client *c, enum ws_opcode op, const void *data, siz
 	if (rc < 0)
 		err_set(err, ERR_BAD_REQUEST, "frame cannot be encoded");
 	else
-		rc = http_send_all(c->fd, out.data, out.len, http_now_ms() + 5000, err);
+		rc = http_send_all(c->fd, out.data, out.len, clock_now_ms() + 5000, err);
 	buf_release(&out);
 	if (rc < 0)
 		c->dead = 1;
@@ -226,7 +228,7 @@ static void send_close(struct ws_client *c, unsigned code, const char *reason)
 
 int ws_client_read(struct ws_client *c, int timeout_ms, struct ws_message *msg, struct err *err)
 {
-	long long deadline = timeout_ms < 0 ? -1 : http_now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : clock_now_ms() + timeout_ms;
 	for (;;) {
 		if (c->dead || c->closed_received)
 			return err_set(err, ERR_UNAVAILABLE, "connection closed");
@@ -301,10 +303,10 @@ void ws_client_close(struct ws_client *c, unsigned code, const char *reason)
 	if (!c || c->dead)
 		return;
 	send_close(c, code, reason);
-	long long deadline = http_now_ms() + 1000;
-	while (!c->dead && !c->closed_received && http_now_ms() < deadline) {
+	long long deadline = clock_now_ms() + 1000;
+	while (!c->dead && !c->closed_received && clock_now_ms() < deadline) {
 		struct ws_message msg;
-		int r = ws_client_read(c, (int)(deadline - http_now_ms()), &msg, NULL);
+		int r = ws_client_read(c, (int)(deadline - clock_now_ms()), &msg, NULL);
 		if (r < 0)
 			break;
 	}

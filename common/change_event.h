@@ -9,12 +9,6 @@
 #include "buf.h"
 
 #include <stddef.h>
-#include <time.h>
-
-#define CHANGE_EVENT_TIME_MAX 32
-
-/* ISO-8601 UTC with milliseconds, "2026-11-26T03:00:00.123Z". */
-void change_event_time(const struct timespec *ts, char out[CHANGE_EVENT_TIME_MAX]);
 
 /* Append one event object. old_json NULL omits "old" (INSERT, DELETE).
  * Returns 0, or -1 if out's cap would be passed. */

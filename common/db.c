@@ -1,5 +1,6 @@
 #include "db.h"
 
+#include "clock.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -229,13 +230,6 @@ void db_pool_free(struct db_pool *p)
 	free(p);
 }
 
-static long ms_since(const struct timespec *t)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
-}
-
 static void pool_set_health(struct db_pool *p, int healthy)
 {
 	pthread_mutex_lock(&p->lock);
@@ -272,7 +266,7 @@ static int conn_open(struct db_conn *c, struct err *err)
 	memset(c->prepared, 0, sizeof(c->prepared));
 	/* While the database is down, fail fast instead of connecting on every request. */
 	if (!db_pool_healthy(c->pool) && (c->last_attempt.tv_sec || c->last_attempt.tv_nsec) &&
-	    ms_since(&c->last_attempt) < 200)
+	    clock_ms_since(&c->last_attempt) < 200)
 		return err_set(err, ERR_UNAVAILABLE, "database unavailable");
 	clock_gettime(CLOCK_MONOTONIC, &c->last_attempt);
 	c->epoch = epoch;

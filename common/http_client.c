@@ -1,5 +1,6 @@
 #include "http_client.h"
 
+#include "clock.h"
 #include "xalloc.h"
 
 #include <ctype.h>
@@ -425,16 +426,9 @@ int http_request_format(struct buf *out, const struct http_request *req, const s
 	return 0;
 }
 
-long long http_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int remaining_ms(long long deadline_ms)
 {
-	long long left = deadline_ms - http_now_ms();
+	long long left = deadline_ms - clock_now_ms();
 	if (left < 0)
 		return 0;
 	return left > 1000000000 ? 1000000000 : (int)left;
@@ -533,7 +527,7 @@ int http_client_request(const struct http_request *req, struct http_response *re
 		goto out;
 	}
 	long long deadline =
-	    http_now_ms() + (req->timeout_ms > 0 ? req->timeout_ms : HTTP_CLIENT_TIMEOUT_MS);
+	    clock_now_ms() + (req->timeout_ms > 0 ? req->timeout_ms : HTTP_CLIENT_TIMEOUT_MS);
 	char where[300];
 	snprintf(where, sizeof(where), "http://%s%s%s:%s", strchr(u.host, ':') ? "[" : "", u.host,
 		 strchr(u.host, ':') ? "]" : "", u.port);

@@ -109,7 +109,7 @@ int http_request_format(struct buf *out, const struct http_request *req, const s
     __attribute__((warn_unused_result));
 
 /* Connect to host:port within the deadline (CLOCK_MONOTONIC ms, see
- * http_now_ms). Returns a connected non-blocking socket (close it), or -1
+ * clock_now_ms). Returns a connected non-blocking socket (close it), or -1
  * with err: ERR_UNAVAILABLE and the reason ("Connection refused"). */
 int http_connect(const char *host, const char *port, long long deadline_ms, struct err *err);
 /* Send all of data before the deadline; 0 or -1 with err. */
@@ -118,8 +118,6 @@ int http_send_all(int fd, const void *data, size_t len, long long deadline_ms, s
 /* Wait until fd is readable or the deadline passes: 1 readable, 0 timeout,
  * -1 error (EINTR is reported as 0 so callers can check a stop flag). */
 int http_wait_readable(int fd, long long deadline_ms);
-/* Milliseconds of CLOCK_MONOTONIC. */
-long long http_now_ms(void);
 
 /* Perform one request. Returns 0 when a complete response arrived (any
  * status: check resp->status), or -1 with err: ERR_UNAVAILABLE when the

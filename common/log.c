@@ -1,11 +1,11 @@
 #include "log.h"
 
+#include "clock.h"
 #include "json.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -123,13 +123,8 @@ void log_write(enum log_level level, const char *fmt, ...)
 {
 	char msg[LOG_MSG_MAX];
 	char line[LOG_LINE_MAX];
-	char stamp[40];
-	struct timeval tv;
-	struct tm tm;
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	size_t s = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(stamp + s, sizeof(stamp) - s, ".%03dZ", (int)(tv.tv_usec / 1000));
+	char stamp[CLOCK_ISO_MAX];
+	clock_iso8601_now(stamp);
 
 	va_list ap;
 	va_start(ap, fmt);

@@ -2,6 +2,7 @@
 
 #include "change_log.h"
 #include "changes.h"
+#include "clock.h"
 #include "db.h"
 #include "hub.h"
 #include "log.h"
@@ -375,7 +376,7 @@ static void *listener_main(void *arg)
 	struct listener *l = arg;
 	long backoff = 100;
 	int need_read = 1, check_floor = 0;
-	long long now = relay_now_ms();
+	long long now = clock_now_ms();
 	long long next_prune = now + 1000, next_safety = now + SAFETY_READ_MS;
 	while (!atomic_load(&l->stop)) {
 		if (!l->pg) {
@@ -401,13 +402,13 @@ static void *listener_main(void *arg)
 			}
 			need_read = 0;
 		}
-		now = relay_now_ms();
+		now = clock_now_ms();
 		if (now >= next_prune) {
 			if (prune(l) < 0) {
 				drop_conn(l, "prune failed");
 				continue;
 			}
-			next_prune = relay_now_ms() + l->prune_every_ms;
+			next_prune = clock_now_ms() + l->prune_every_ms;
 		}
 		/* notifications that arrived during a query wait inside libpq */
 		if (drain_notifies(l)) {
@@ -459,7 +460,7 @@ static void *listener_main(void *arg)
 			if (drain_notifies(l))
 				need_read = 1;
 		}
-		now = relay_now_ms();
+		now = clock_now_ms();
 		if (seq_gate_waiting(&l->gate) && (pr == 0 || need_read)) {
 			need_read = 0;
 			check_floor = 1;

@@ -2,6 +2,7 @@
  * main parses options, wires listener, hub, senders and civetweb, runs the
  * liveness ticker and tears down in reverse. */
 #include "catchup.h"
+#include "clock.h"
 #include "config.h"
 #include "db.h"
 #include "err.h"
@@ -275,10 +276,10 @@ int main(int argc, char **argv)
 		 config_str(&cfg, "HOST"), config_num(&cfg, "WS_PORT"), hub_last(r.hub),
 		 r.max_clients, r.ping_ms, r.backlog);
 
-	long long next_ping = relay_now_ms() + r.ping_ms;
+	long long next_ping = clock_now_ms() + r.ping_ms;
 	while (!stop_flag) {
 		usleep(TICK_MS * 1000);
-		long long now = relay_now_ms();
+		long long now = clock_now_ms();
 		sender_pool_check(r.senders);
 		if (now >= next_ping) {
 			hub_heartbeat(r.hub);
