@@ -1,7 +1,7 @@
 #include "log.h"
 
 #include "clock.h"
-#include "json.h"
+#include "utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -102,11 +102,8 @@ static void put_json_string(char *line, size_t *n, const char *s)
 		} else if (c < 0x80) {
 			rc = put(line, n, (const char *)p + i, 1);
 		} else {
-			k = (c & 0xE0) == 0xC0	 ? 2
-			    : (c & 0xF0) == 0xE0 ? 3
-			    : (c & 0xF8) == 0xF0 ? 4
-						 : 1;
-			if (k > 1 && i + k <= len && json_valid_utf8((const char *)p + i, k)) {
+			k = utf8_char_len(p + i, len - i);
+			if (k > 1) {
 				rc = put(line, n, (const char *)p + i, k);
 			} else {
 				k = 1;

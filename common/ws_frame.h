@@ -78,9 +78,6 @@ size_t ws_close_payload(unsigned char *out, unsigned code, const char *reason);
 /* 1 if code may appear in a close frame on the wire (RFC 6455 7.4). */
 int ws_close_code_valid(unsigned code);
 
-/* 1 if s[0..len) is valid UTF-8 (NUL allowed, no overlongs, no surrogates). */
-int ws_utf8_valid(const void *s, size_t len);
-
 /* What the decoder produced. */
 enum ws_event {
 	WS_EVENT_NONE = 0, /* all input consumed, nothing complete yet */

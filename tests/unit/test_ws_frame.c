@@ -70,18 +70,6 @@ static void test_encode(void)
 	      !ws_close_code_valid(1016));
 }
 
-static void test_utf8(void)
-{
-	CHECK(ws_utf8_valid("plain", 5));
-	CHECK(ws_utf8_valid("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14));
-	CHECK(ws_utf8_valid("a\0b", 3));
-	CHECK(!ws_utf8_valid("\xc3", 1));	      /* truncated */
-	CHECK(!ws_utf8_valid("\xc0\xaf", 2));	      /* overlong */
-	CHECK(!ws_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
-	CHECK(!ws_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
-	CHECK(!ws_utf8_valid("\xff", 1));
-}
-
 /* Feed all of data in pieces of `step` bytes; collect events in order. */
 struct collected {
 	int nev;
@@ -266,7 +254,6 @@ int main(void)
 {
 	test_keys();
 	test_encode();
-	test_utf8();
 	test_decode_client();
 	test_decode_server();
 	test_violations();
