@@ -54,14 +54,6 @@ static const char PRUNE_SQL[] =
     "WHERE EXISTS (SELECT 1 FROM d) RETURNING 1) "
     "SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM u)";
 
-static void first_line(char *dst, size_t cap, const char *src)
-{
-	snprintf(dst, cap, "%s", src ? src : "");
-	char *nl = strchr(dst, '\n');
-	if (nl)
-		*nl = '\0';
-}
-
 /* Sleep up to ms, waking early on stop. */
 static void nap(struct listener *l, long ms)
 {
@@ -339,7 +331,7 @@ static int prune(struct listener *l)
 		PGresult *r = PQexecParams(l->pg, PRUNE_SQL, 3, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 			char msg[200];
-			first_line(msg, sizeof(msg), PQresultErrorMessage(r));
+			db_error_line(msg, sizeof(msg), PQresultErrorMessage(r));
 			int bad = PQstatus(l->pg) == CONNECTION_BAD;
 			if (!bad)
 				log_warn("pruning the change log failed: %s", msg);

@@ -215,14 +215,18 @@ int main(int argc, char **argv)
 	r.ping_ms = (long)config_num(&cfg, "PING_INTERVAL");
 	r.write_timeout_ms = config_num(&cfg, "WRITE_TIMEOUT");
 	r.stop = &stop_flag;
-	if (auth_init(&r.auth, config_str(&cfg, "API_TOKEN"), config_str(&cfg, "READ_TOKEN"),
+	conninfo = db_conninfo(&cfg, &err);
+	if (!conninfo ||
+	    auth_init(&r.auth, config_str(&cfg, "API_TOKEN"), config_str(&cfg, "READ_TOKEN"),
 		      config_str(&cfg, "ALLOWED_ORIGINS"), &err) < 0) {
 		fprintf(stderr, "orders-relay: %s\nTry 'orders-relay --help'\n", err.msg);
+		free(conninfo);
 		config_release(&cfg);
 		return 2;
 	}
 	if (prepare_limits(r.max_clients, &err) < 0) {
 		fprintf(stderr, "orders-relay: %s\n", err.msg);
+		free(conninfo);
 		config_release(&cfg);
 		return 2;
 	}
@@ -242,7 +246,6 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	conninfo = db_conninfo(&cfg);
 	r.listener =
 	    listener_new(conninfo, config_num(&cfg, "CHANGES_RETENTION"), 10000, &stop_flag, &err);
 	if (!r.listener) {
