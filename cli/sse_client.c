@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "http_client.h"
 #include "json.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -56,7 +57,9 @@ static void refused(struct sse_client *c, struct http_response *resp, long long 
 				  json_object_is_type(e, json_type_string)
 			      ? json_object_get_string(e)
 			      : resp->reason;
-	err_set(err, status_kind(resp->status), "the relay answered %d: %.200s", resp->status, msg);
+	char clean[201]; /* the server's words reach the terminal: printable text only */
+	utf8_printable(clean, sizeof(clean), msg, strlen(msg));
+	err_set(err, status_kind(resp->status), "the relay answered %d: %s", resp->status, clean);
 	json_object_put(doc);
 }
 

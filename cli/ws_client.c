@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "http_client.h"
 #include "json.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -80,8 +81,13 @@ static void handshake_refused(struct http_response *resp, const char *url, int f
 	if (obj && json_object_is_type(obj, json_type_object) &&
 	    json_object_object_get_ex(obj, "error", &e) && json_object_is_type(e, json_type_string))
 		text = json_object_get_string(e);
+	/* the server's words reach the terminal: printable text only */
+	char reason[sizeof(resp->reason)], clean[ERR_MSG_MAX];
+	utf8_printable(reason, sizeof(reason), resp->reason, strlen(resp->reason));
+	if (text)
+		utf8_printable(clean, sizeof(clean), text, strlen(text));
 	err_set(err, kind_for_status(resp->status), "%s refused the WebSocket handshake: %d %s%s%s",
-		url, resp->status, resp->reason, text ? ": " : "", text ? text : "");
+		url, resp->status, reason, text ? ": " : "", text ? clean : "");
 	json_object_put(obj);
 	buf_release(&head);
 	http_parser_release(&p);
@@ -108,11 +114,10 @@ struct ws_client *ws_client_connect(const char *url, const char *const *headers,
 	}
 	long long deadline =
 	    clock_now_ms() + (timeout_ms > 0 ? timeout_ms : HTTP_CLIENT_TIMEOUT_MS);
-	fd = http_connect(u.host, u.port, deadline, err);
+	struct err cerr;
+	fd = http_connect(u.host, u.port, deadline, &cerr);
 	if (fd < 0) {
-		char reason[ERR_MSG_MAX];
-		snprintf(reason, sizeof(reason), "%s", err ? err->msg : "");
-		err_set(err, ERR_UNAVAILABLE, "cannot reach %s: %s", url, reason);
+		err_set(err, ERR_UNAVAILABLE, "cannot reach %s: %s", url, cerr.msg);
 		goto fail;
 	}
 	char key[WS_KEY_LEN + 1], accept[WS_ACCEPT_LEN + 1];
@@ -258,10 +263,14 @@ int ws_client_read(struct ws_client *c, int timeout_ms, struct ws_message *msg, 
 				send_close(
 				    c, msg->close_code == WS_CLOSE_NO_STATUS ? 0 : msg->close_code,
 				    "");
-				if (msg->close_reason && *msg->close_reason)
+				if (msg->close_reason && *msg->close_reason) {
+					char why[WS_CONTROL_MAX];
+					utf8_printable(why, sizeof(why), msg->close_reason,
+						       strlen(msg->close_reason));
 					return err_set(err, ERR_UNAVAILABLE,
 						       "closed by server: %u %s", msg->close_code,
-						       msg->close_reason);
+						       why);
+				}
 				return err_set(err, ERR_UNAVAILABLE, "closed by server: %u",
 					       msg->close_code);
 			case WS_EVENT_ERROR:

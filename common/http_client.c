@@ -62,11 +62,10 @@ int http_client_request(const struct http_request *req, struct http_response *re
 	char where[300];
 	snprintf(where, sizeof(where), "http://%s%s%s:%s", strchr(u.host, ':') ? "[" : "", u.host,
 		 strchr(u.host, ':') ? "]" : "", u.port);
-	fd = http_connect(u.host, u.port, deadline, err);
+	struct err cerr;
+	fd = http_connect(u.host, u.port, deadline, &cerr);
 	if (fd < 0) {
-		char reason[ERR_MSG_MAX];
-		snprintf(reason, sizeof(reason), "%s", err->msg);
-		err_set(err, ERR_UNAVAILABLE, "cannot reach %s: %s", where, reason);
+		err_set(err, ERR_UNAVAILABLE, "cannot reach %s: %s", where, cerr.msg);
 		goto out;
 	}
 	if (http_request_format(&out, req, &u) < 0) {

@@ -146,6 +146,8 @@ static int collect_line(struct http_parser *p, const char *data, size_t len, siz
 {
 	while (*i < len) {
 		char c = data[(*i)++];
+		if (c == '\0')
+			return err_set(err, ERR_BAD_REQUEST, "NUL byte in HTTP framing");
 		if (buf_append(&p->line, &c, 1) < 0)
 			return err_set(err, ERR_BAD_REQUEST, "HTTP line too long");
 		if (c == '\n') {
@@ -169,6 +171,13 @@ int http_parser_feed(struct http_parser *p, const char *data, size_t len, size_t
 		case HTTP_P_HEAD: {
 			/* copy up to the end of the head; look for CRLFCRLF */
 			while (i < len) {
+				/* the head is parsed as C strings: a NUL would cut a
+				 * line short of its CRLF */
+				if (data[i] == '\0') {
+					rc = err_set(err, ERR_BAD_REQUEST,
+						     "NUL byte in the HTTP response head");
+					goto out;
+				}
 				if (buf_append(&p->line, data + i, 1) < 0) {
 					rc = err_set(err, ERR_BAD_REQUEST,
 						     "HTTP response head over %d bytes",

@@ -49,6 +49,11 @@ static void test_unreachable(void)
 	struct http_request bad = {.method = "GET", .url = "https://127.0.0.1:1/"};
 	CHECK(http_client_request(&bad, &r, &err) == -1 && err.kind == ERR_BAD_REQUEST);
 	http_response_release(&r);
+	/* err is optional: a failure without one must not write through NULL */
+	CHECK(http_client_request(&req, &r, NULL) == -1);
+	http_response_release(&r);
+	CHECK(http_client_request(&bad, &r, NULL) == -1);
+	http_response_release(&r);
 }
 
 int main(void)

@@ -1,5 +1,5 @@
 /* http_response: the incremental response parser fed in pieces of every
- * size. */
+ * size, and heads a hostile server may send. */
 #include "http_response.h"
 
 #include "harness.h"
@@ -118,8 +118,67 @@ static void test_parser(void)
 	http_response_release(&r);
 }
 
+/* A NUL byte anywhere in the head (status line, a header name or value)
+ * is refused with a clear error, however the bytes are split. */
+static void test_nul_in_head(void)
+{
+	static const char *const heads[] = {
+	    "HTTP/1.1 200 OK\0\r\nContent-Length: 0\r\n\r\n",
+	    "HTTP/1.1 200 O\0K\r\nContent-Length: 0\r\n\r\n",
+	    "HTTP/1.1 101 Switching\r\nUpgrade: web\0socket\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nX-\0: y\r\nContent-Length: 0\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\0\r\n\r\n",
+	    "\0HTTP/1.1 200 OK\r\n\r\n",
+	};
+	static const size_t lens[] = {39, 39, 47, 46, 41, 20};
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		CHECK(memchr(heads[i], '\0', lens[i]) != NULL && heads[i][lens[i] - 1] == '\n');
+		for (int head_only = 0; head_only < 2; head_only++) {
+			for (size_t step = 1; step <= lens[i]; step += step < 4 ? 1 : 16) {
+				struct http_response r;
+				struct http_parser p;
+				struct err err;
+				err_clear(&err);
+				http_response_init(&r, 1024);
+				http_parser_init(&p, &r, head_only);
+				int rc = 0;
+				for (size_t off = 0; rc == 0 && off < lens[i]; off += step) {
+					size_t n = lens[i] - off < step ? lens[i] - off : step,
+					       used;
+					rc = http_parser_feed(&p, heads[i] + off, n, &used, &err);
+				}
+				CHECK(rc == -1 && err.kind == ERR_BAD_REQUEST &&
+				      strstr(err.msg, "NUL") != NULL);
+				/* and without an err to fill */
+				http_parser_release(&p);
+				http_response_release(&r);
+				http_response_init(&r, 1024);
+				http_parser_init(&p, &r, head_only);
+				size_t used;
+				CHECK(http_parser_feed(&p, heads[i], lens[i], &used, NULL) == -1);
+				http_parser_release(&p);
+				http_response_release(&r);
+			}
+		}
+	}
+	/* in a chunk-size line */
+	struct http_response r;
+	struct http_parser p;
+	struct err err;
+	static const char chunked[] =
+	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\0\r\nab\r\n0\r\n\r\n";
+	http_response_init(&r, 1024);
+	http_parser_init(&p, &r, 0);
+	size_t used;
+	CHECK(http_parser_feed(&p, chunked, sizeof(chunked) - 1, &used, &err) == -1 &&
+	      strstr(err.msg, "NUL") != NULL);
+	http_parser_release(&p);
+	http_response_release(&r);
+}
+
 int main(void)
 {
 	test_parser();
+	test_nul_in_head();
 	HARNESS_END();
 }
