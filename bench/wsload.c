@@ -231,7 +231,7 @@ static void client_start(struct load *L, long i)
 	http_response_init(&c->hs->resp, 4096);
 	http_parser_init(&c->hs->parser, &c->hs->resp, 1);
 	ws_accept_key(key, c->hs->accept);
-	ws_decoder_init(&c->dec, 0, MAX_MESSAGE);
+	ws_decoder_init(&c->dec, MAX_MESSAGE);
 	buf_init(&c->out, 16384);
 	if (buf_printf(&c->out,
 		       "GET %s HTTP/1.1\r\nHost: %s:%s\r\nUpgrade: websocket\r\n"

@@ -21,9 +21,7 @@ struct ws_client {
 	struct ws_decoder dec;
 	char in[16384]; /* received bytes not yet decoded: in[in_off..in_len) */
 	size_t in_off, in_len;
-	unsigned close_code;
 	int closed_sent, closed_received, dead;
-	char protocol[64];
 };
 
 static enum err_kind kind_for_status(int status)
@@ -143,7 +141,7 @@ struct ws_client *ws_client_connect(const char *url, const char *const *headers,
 		goto fail;
 	c = xcalloc(1, sizeof(*c));
 	c->fd = fd;
-	ws_decoder_init(&c->dec, 0, WS_CLIENT_MAX_MESSAGE);
+	ws_decoder_init(&c->dec, WS_CLIENT_MAX_MESSAGE);
 	for (;;) {
 		int w = http_wait_readable(fd, deadline);
 		if (w < 0 || (w == 0 && clock_now_ms() >= deadline)) {
@@ -181,8 +179,6 @@ struct ws_client *ws_client_connect(const char *url, const char *const *headers,
 		err_set(err, ERR_BAD_REQUEST, "%s: bad WebSocket handshake answer", url);
 		goto fail;
 	}
-	const char *proto = http_response_header(&resp, "Sec-WebSocket-Protocol");
-	snprintf(c->protocol, sizeof(c->protocol), "%s", proto ? proto : "");
 	buf_release(&req);
 	http_parser_release(&parser);
 	http_response_release(&resp);
@@ -259,7 +255,6 @@ int ws_client_read(struct ws_client *c, int timeout_ms, struct ws_message *msg, 
 				break;
 			case WS_EVENT_CLOSE:
 				c->closed_received = 1;
-				c->close_code = msg->close_code;
 				send_close(
 				    c, msg->close_code == WS_CLOSE_NO_STATUS ? 0 : msg->close_code,
 				    "");
@@ -321,21 +316,6 @@ void ws_client_close(struct ws_client *c, unsigned code, const char *reason)
 	}
 	shutdown(c->fd, SHUT_RDWR);
 	c->dead = 1;
-}
-
-unsigned ws_client_close_code(const struct ws_client *c)
-{
-	return c->close_code;
-}
-
-const char *ws_client_protocol(const struct ws_client *c)
-{
-	return c->protocol;
-}
-
-int ws_client_fd(const struct ws_client *c)
-{
-	return c->fd;
 }
 
 void ws_client_free(struct ws_client *c)

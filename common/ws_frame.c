@@ -85,10 +85,9 @@ int ws_close_code_valid(unsigned code)
 	return code >= 1000 && code <= 1014 && code != 1004 && code != 1005 && code != 1006;
 }
 
-void ws_decoder_init(struct ws_decoder *d, int server, size_t max_message)
+void ws_decoder_init(struct ws_decoder *d, size_t max_message)
 {
 	memset(d, 0, sizeof(*d));
-	d->server = server;
 	d->max_message = max_message;
 	d->state = WS_DEC_HEADER;
 	d->hdr_need = 2;
@@ -137,9 +136,8 @@ static enum ws_event header_done(struct ws_decoder *d, struct err *err)
 	default:
 		return fail(d, WS_CLOSE_PROTOCOL, err, "unknown opcode");
 	}
-	if (d->masked != d->server)
-		return fail(d, WS_CLOSE_PROTOCOL, err,
-			    d->server ? "client frame not masked" : "server frame masked");
+	if (d->masked)
+		return fail(d, WS_CLOSE_PROTOCOL, err, "server frame masked");
 	unsigned len7 = b1 & 0x7f;
 	const unsigned char *p = d->hdr + 2;
 	if (len7 < 126) {
@@ -155,8 +153,6 @@ static enum ws_event header_done(struct ws_decoder *d, struct err *err)
 		if (d->payload_len >> 63)
 			return fail(d, WS_CLOSE_PROTOCOL, err, "payload length out of range");
 	}
-	if (d->masked)
-		memcpy(d->mask, p, 4);
 	if (is_control(d->op)) {
 		if (d->payload_len > WS_CONTROL_MAX)
 			return fail(d, WS_CLOSE_PROTOCOL, err, "control frame over 125 bytes");
@@ -271,8 +267,6 @@ enum ws_event ws_decoder_feed(struct ws_decoder *d, const void *in, size_t len, 
 				}
 				dst = (unsigned char *)d->message.data + at;
 			}
-			if (d->masked)
-				ws_mask(dst, n, d->mask, d->payload_have);
 			d->payload_have += n;
 			i += n;
 		}
