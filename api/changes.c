@@ -8,7 +8,6 @@
  * relay's frames, byte for byte apart from `timestamp` (the time sent). */
 #include "api.h"
 
-#include "change_event.h"
 #include "change_filter.h"
 #include "change_log.h"
 #include "clock.h"

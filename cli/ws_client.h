@@ -1,5 +1,5 @@
 /* ws_client: a blocking WebSocket client (ws:// only) on top of
- * http_client's sockets and ws_frame's codec.
+ * http_socket's sockets and ws_frame's codec.
  *
  *   struct ws_client *c = ws_client_connect("ws://127.0.0.1:8080/?since=41",
  *                                           headers, 5000, &err);
