@@ -65,23 +65,23 @@ struct stream {
 };
 
 /* The relay's /events for a WebSocket URL: ws://h:p/?q -> http://h:p/events?q
- * (the path / or /ws becomes /events). Caller frees. */
-static char *sse_url(const char *ws_url)
+ * (the path / or /ws becomes /events). Caller frees; NULL with err for a
+ * URL http_url_parse refuses. */
+static char *sse_url(const char *ws_url, struct err *err)
 {
-	const char *rest = strncmp(ws_url, "wss://", 6) == 0  ? ws_url + 6
-			   : strncmp(ws_url, "ws://", 5) == 0 ? ws_url + 5
-							      : ws_url;
-	const char *scheme = strncmp(ws_url, "wss://", 6) == 0 ? "https://" : "http://";
-	size_t auth = strcspn(rest, "/?");
-	const char *path = rest + auth;
-	size_t plen = strcspn(path, "?");
+	struct http_url u;
+	if (http_url_parse(ws_url, &u, err) < 0)
+		return NULL;
+	const char *query = u.target + strcspn(u.target, "?");
+	size_t plen = (size_t)(query - u.target);
 	/* drop a trailing "/ws" or "/" */
-	if (plen >= 3 && strncmp(path + plen - 3, "/ws", 3) == 0)
+	if (plen >= 3 && strncmp(u.target + plen - 3, "/ws", 3) == 0)
 		plen -= 3;
-	else if (plen >= 1 && path[plen - 1] == '/')
+	else if (plen >= 1 && u.target[plen - 1] == '/')
 		plen -= 1;
-	return xasprintf("%s%.*s%.*s/events%s", scheme, (int)auth, rest, (int)plen, path,
-			 path + strcspn(path, "?"));
+	int v6 = strchr(u.host, ':') != NULL;
+	return xasprintf("http://%s%s%s:%s%.*s/events%s", v6 ? "[" : "", u.host, v6 ? "]" : "",
+			 u.port, (int)plen, u.target, query);
 }
 
 static int stream_open(struct stream *s, const char *url, int sse, const char *const *headers,
@@ -92,7 +92,9 @@ static int stream_open(struct stream *s, const char *url, int sse, const char *c
 		s->ws = ws_client_connect(url, headers, 5000, err);
 		return s->ws ? 0 : -1;
 	}
-	char *u = sse_url(url);
+	char *u = sse_url(url, err);
+	if (!u)
+		return -1;
 	s->sse = sse_client_connect(u, headers, 5000, err);
 	free(u);
 	return s->sse ? 0 : -1;
