@@ -199,7 +199,9 @@ int http_parser_feed(struct http_parser *p, const char *data, size_t len, size_t
 			buf_reset(&p->line);
 			break;
 		}
-		case HTTP_P_BODY_LENGTH: {
+		case HTTP_P_BODY_LENGTH:
+		case HTTP_P_CHUNK_DATA: {
+			/* a body framed by Content-Length, or one chunk */
 			size_t n = len - i < p->remaining ? len - i : (size_t)p->remaining;
 			if (append_body(p, data + i, n, err) < 0) {
 				rc = -1;
@@ -208,7 +210,8 @@ int http_parser_feed(struct http_parser *p, const char *data, size_t len, size_t
 			i += n;
 			p->remaining -= n;
 			if (!p->remaining)
-				p->state = HTTP_P_DONE;
+				p->state = p->state == HTTP_P_BODY_LENGTH ? HTTP_P_DONE
+									  : HTTP_P_CHUNK_CRLF;
 			break;
 		}
 		case HTTP_P_BODY_EOF:
@@ -247,18 +250,6 @@ int http_parser_feed(struct http_parser *p, const char *data, size_t len, size_t
 			}
 			p->remaining = v;
 			p->state = v ? HTTP_P_CHUNK_DATA : HTTP_P_TRAILERS;
-			break;
-		}
-		case HTTP_P_CHUNK_DATA: {
-			size_t n = len - i < p->remaining ? len - i : (size_t)p->remaining;
-			if (append_body(p, data + i, n, err) < 0) {
-				rc = -1;
-				goto out;
-			}
-			i += n;
-			p->remaining -= n;
-			if (!p->remaining)
-				p->state = HTTP_P_CHUNK_CRLF;
 			break;
 		}
 		case HTTP_P_CHUNK_CRLF:
