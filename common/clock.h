@@ -14,6 +14,9 @@
 /* Milliseconds of CLOCK_MONOTONIC. */
 long long clock_now_ms(void);
 
+/* Nanoseconds of CLOCK_MONOTONIC, for latencies. */
+long long clock_now_ns(void);
+
 /* Milliseconds from the CLOCK_MONOTONIC time *t to now. */
 long long clock_ms_since(const struct timespec *t);
 

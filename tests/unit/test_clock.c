@@ -24,10 +24,11 @@ static void test_monotonic(void)
 {
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	long long a = clock_now_ms();
+	long long a = clock_now_ms(), an = clock_now_ns();
 	usleep(20 * 1000);
-	long long b = clock_now_ms();
+	long long b = clock_now_ms(), bn = clock_now_ns();
 	CHECK(b - a >= 19);
+	CHECK(bn - an >= 19000000 && bn / 1000000 - b <= 1 && b - bn / 1000000 <= 1);
 	CHECK(clock_ms_since(&start) >= 19);
 }
 
