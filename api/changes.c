@@ -8,9 +8,9 @@
  * relay's frames, byte for byte apart from `timestamp` (the time sent). */
 #include "api.h"
 
-#include "change_event.h"
 #include "change_filter.h"
 #include "change_log.h"
+#include "clock.h"
 #include "http.h"
 #include "query.h"
 #include "seq_gate.h"
@@ -92,10 +92,8 @@ int api_changes_list(struct mg_connection *c, struct api *api, const struct rout
 	size_t k = seq_gate_advance(&g, seqs, (size_t)p.n, floor);
 	free(seqs);
 
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	char ts[CHANGE_EVENT_TIME_MAX];
-	change_event_time(&now, ts);
+	char ts[CLOCK_ISO_MAX];
+	clock_iso8601_now(ts);
 	struct buf b;
 	buf_init(&b, 0);
 	if (change_log_render_array(&p, (int)k, ts, &b, err) == 0) {

@@ -203,7 +203,11 @@ static int migrate_main(int argc, char **argv)
 		goto out;
 	}
 	log_debug("schema folder %s", schema);
-	conninfo = db_conninfo(&cfg);
+	conninfo = db_conninfo(&cfg, &err);
+	if (!conninfo) {
+		fprintf(stderr, "orders-api migrate: %s\n", err.msg);
+		goto out;
+	}
 	if (migrate_apply(conninfo, schema, (long)config_num(&cfg, "MIGRATE_WAIT"), &applied,
 			  &err) < 0) {
 		exit_code = err.kind == ERR_CONFIG ? 2 : 1;
@@ -246,14 +250,15 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	int exit_code = 1;
-	char *conninfo = db_conninfo(&cfg);
+	char *conninfo = db_conninfo(&cfg, &err);
 	char *www_found = NULL;
 	struct api api = {0};
 	struct mg_context *ctx = NULL;
 	const char *host = config_str(&cfg, "HOST");
 	int port = (int)config_num(&cfg, "PORT");
 
-	if (auth_init(&api.auth, config_str(&cfg, "API_TOKEN"), config_str(&cfg, "READ_TOKEN"),
+	if (!conninfo ||
+	    auth_init(&api.auth, config_str(&cfg, "API_TOKEN"), config_str(&cfg, "READ_TOKEN"),
 		      config_str(&cfg, "ALLOWED_ORIGINS"), &err) < 0) {
 		fprintf(stderr, "orders-api: %s\nTry 'orders-api --help'\n", err.msg);
 		exit_code = 2;

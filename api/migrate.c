@@ -109,8 +109,7 @@ static PGresult *run(PGconn *conn, const char *sql, const char *param, const cha
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY)
 		return r;
 	char line[200];
-	snprintf(line, sizeof(line), "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(conn));
-	line[strcspn(line, "\n")] = '\0';
+	db_error_line(line, sizeof(line), r ? PQresultErrorMessage(r) : PQerrorMessage(conn));
 	err_set(err, PQstatus(conn) == CONNECTION_BAD ? ERR_UNAVAILABLE : ERR_INTERNAL, "%s: %s",
 		what, line);
 	PQclear(r);

@@ -3,12 +3,12 @@
 #include "api.h"
 
 #include "buf.h"
+#include "clock.h"
 #include "http.h"
 #include "json.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 
 enum { ST_PING = 30 };
@@ -51,16 +51,6 @@ static long long relay_clients(const struct api *api, long long *lag)
 	return clients;
 }
 
-static void iso_now(char *out, size_t cap)
-{
-	struct timeval tv;
-	struct tm tm;
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	size_t n = strftime(out, cap, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, cap - n, ".%03dZ", (int)(tv.tv_usec / 1000));
-}
-
 int api_health(struct mg_connection *c, struct api *api, const struct route_match *m,
 	       struct err *err)
 {
@@ -77,8 +67,8 @@ int api_health(struct mg_connection *c, struct api *api, const struct route_matc
 	}
 	long long lag;
 	long long clients = relay_clients(api, &lag);
-	char now[40], clients_s[24] = "null", lag_s[24] = "null";
-	iso_now(now, sizeof(now));
+	char now[CLOCK_ISO_MAX], clients_s[24] = "null", lag_s[24] = "null";
+	clock_iso8601_now(now);
 	if (clients >= 0)
 		snprintf(clients_s, sizeof(clients_s), "%lld", clients);
 	if (lag >= 0)

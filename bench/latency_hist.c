@@ -2,11 +2,6 @@
 
 #include <string.h>
 
-void latency_hist_init(struct latency_hist *h)
-{
-	memset(h, 0, sizeof(*h));
-}
-
 /* Below 2*SUB microseconds one bucket per microsecond; above, the top
  * seven bits of the value select the bucket within its power of two. */
 static unsigned bucket_of(uint64_t us)

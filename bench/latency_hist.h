@@ -3,7 +3,8 @@
  * power of two (at most 1.6 % error), up to hours. Fixed size (about 30
  * KiB), no allocation, so adding a sample is a few instructions. For the
  * load tool and tests; the servers' Prometheus histograms are in metrics.
- * Caller-owned storage; not thread-safe. */
+ * Caller-owned storage, empty when zeroed (static, calloc or = {0});
+ * not thread-safe. */
 #ifndef ORDERS_LATENCY_HIST_H
 #define ORDERS_LATENCY_HIST_H
 
@@ -18,7 +19,6 @@ struct latency_hist {
 	int64_t max_ns;
 };
 
-void latency_hist_init(struct latency_hist *h);
 /* Record one duration; negative values count as 0. */
 void latency_hist_add(struct latency_hist *h, int64_t ns);
 /* The duration at quantile q (0..1) in nanoseconds (the middle of its

@@ -15,6 +15,7 @@
  * Exit: 0 no loss, duplicate or reordering; 1 otherwise or on failure;
  * 2 usage error. */
 #include "buf.h"
+#include "clock.h"
 #include "config.h"
 #include "err.h"
 #include "http_client.h"
@@ -109,13 +110,6 @@ struct load {
 	int64_t t_write, t_last_commit;
 };
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -176,7 +170,7 @@ static void client_fail(struct load *L, long i, const char *fmt, const char *det
 		L->closed_after_hello++;
 	} else if (++c->attempts < MAX_ATTEMPTS && !L->measuring) {
 		c->state = C_IDLE; /* a full listen backlog refuses: come back later */
-		c->retry_ns = now_ns() + c->attempts * (int64_t)200000000;
+		c->retry_ns = clock_now_ns() + c->attempts * (int64_t)200000000;
 		L->queue[(L->qhead + L->qlen++) % L->o.clients] = i;
 	} else {
 		c->state = C_CLOSED;
@@ -231,7 +225,7 @@ static void client_start(struct load *L, long i)
 	http_response_init(&c->hs->resp, 4096);
 	http_parser_init(&c->hs->parser, &c->hs->resp, 1);
 	ws_accept_key(key, c->hs->accept);
-	ws_decoder_init(&c->dec, 0, MAX_MESSAGE);
+	ws_decoder_init(&c->dec, MAX_MESSAGE);
 	buf_init(&c->out, 16384);
 	if (buf_printf(&c->out,
 		       "GET %s HTTP/1.1\r\nHost: %s:%s\r\nUpgrade: websocket\r\n"
@@ -297,7 +291,7 @@ static void on_change(struct load *L, long i, long long seq)
 		L->ooo++;
 	else
 		c->last = seq;
-	int64_t t = now_ns();
+	int64_t t = clock_now_ns();
 	if (L->commit_ns[off]) {
 		lat_add(L, t - L->commit_ns[off]);
 		c->got++;
@@ -493,7 +487,7 @@ static int pg_results(struct load *L)
 		case PGRES_COMMAND_OK:
 			break;
 		case PGRES_PIPELINE_SYNC: {
-			int64_t t = now_ns();
+			int64_t t = clock_now_ns();
 			for (long k = 0; k < L->ncur; k++) {
 				long long off = L->cur_seqs[k] - L->base - 1;
 				if (off < 0 || (size_t)off >= L->range) {
@@ -700,10 +694,10 @@ int main(int argc, char **argv)
 		return 1;
 
 	/* connect: at most --ramp clients between connect() and hello */
-	int64_t t0 = now_ns(), deadline = t0 + (int64_t)(L.o.connect_s * 1e9);
-	while (!stop && L.ready + L.failed < L.o.clients && now_ns() < deadline) {
+	int64_t t0 = clock_now_ns(), deadline = t0 + (int64_t)(L.o.connect_s * 1e9);
+	while (!stop && L.ready + L.failed < L.o.clients && clock_now_ns() < deadline) {
 		while (L.qlen > 0 && L.connecting < L.o.ramp &&
-		       L.c[L.queue[L.qhead]].retry_ns <= now_ns()) {
+		       L.c[L.queue[L.qhead]].retry_ns <= clock_now_ns()) {
 			long i = L.queue[L.qhead];
 			L.qhead = (L.qhead + 1) % L.o.clients;
 			L.qlen--;
@@ -718,7 +712,7 @@ int main(int argc, char **argv)
 			L.c[i].state = C_CLOSED;
 			L.failed++;
 		}
-	double connect_s = (double)(now_ns() - t0) / 1e9;
+	double connect_s = (double)(clock_now_ns() - t0) / 1e9;
 	fprintf(stderr, "wsload: %ld of %ld clients ready in %.1f s (hello seq %lld)\n", L.ready,
 		L.o.clients, connect_s, L.base);
 	if (!L.ready)
@@ -729,11 +723,12 @@ int main(int argc, char **argv)
 	int have_relay = L.o.relay_pid > 0 && proc_stat_read((pid_t)L.o.relay_pid, &r0) == 0;
 	double cpu0 = proc_stat_self_cpu();
 	L.measuring = 1;
-	L.t_write = now_ns();
+	L.t_write = clock_now_ns();
 	double tx_rate = (double)L.o.rate / (double)L.o.rows;
 	deadline = L.t_write + (L.o.seconds + 30) * (int64_t)1000000000;
-	while (!stop && (L.tx_sent < L.tx_total || L.tx_inflight > 0) && now_ns() < deadline) {
-		long due = (long)((double)(now_ns() - L.t_write) / 1e9 * tx_rate) + 1;
+	while (!stop && (L.tx_sent < L.tx_total || L.tx_inflight > 0) &&
+	       clock_now_ns() < deadline) {
+		long due = (long)((double)(clock_now_ns() - L.t_write) / 1e9 * tx_rate) + 1;
 		if (due > L.tx_total)
 			due = L.tx_total;
 		while (L.tx_sent < due && L.tx_inflight < MAX_INFLIGHT)
@@ -746,20 +741,20 @@ int main(int argc, char **argv)
 
 	/* drain: every open client has every committed seq, or time is up */
 	resolve_pending(&L);
-	int64_t t_drain = now_ns(), next_check = 0;
+	int64_t t_drain = clock_now_ns(), next_check = 0;
 	deadline = t_drain + (int64_t)(L.o.drain_s * 1e9);
-	while (!stop && now_ns() < deadline) {
-		if (now_ns() >= next_check) {
+	while (!stop && clock_now_ns() < deadline) {
+		if (clock_now_ns() >= next_check) {
 			if (all_delivered(&L))
 				break;
-			next_check = now_ns() + 10000000;
+			next_check = clock_now_ns() + 10000000;
 		}
 		if (loop_once(&L) < 0)
 			return 1;
 	}
 	resolve_pending(&L);
-	double drain_s = (double)(now_ns() - t_drain) / 1e9;
-	double wall = (double)(now_ns() - L.t_write) / 1e9, cpu = proc_stat_self_cpu() - cpu0;
+	double drain_s = (double)(clock_now_ns() - t_drain) / 1e9;
+	double wall = (double)(clock_now_ns() - L.t_write) / 1e9, cpu = proc_stat_self_cpu() - cpu0;
 	if (have_relay)
 		have_relay = proc_stat_read((pid_t)L.o.relay_pid, &r1) == 0;
 

@@ -1,8 +1,10 @@
 #include "sse_client.h"
 
 #include "buf.h"
+#include "clock.h"
 #include "http_client.h"
 #include "json.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -55,7 +57,9 @@ static void refused(struct sse_client *c, struct http_response *resp, long long 
 				  json_object_is_type(e, json_type_string)
 			      ? json_object_get_string(e)
 			      : resp->reason;
-	err_set(err, status_kind(resp->status), "the relay answered %d: %.200s", resp->status, msg);
+	char clean[201]; /* the server's words reach the terminal: printable text only */
+	utf8_printable(clean, sizeof(clean), msg, strlen(msg));
+	err_set(err, status_kind(resp->status), "the relay answered %d: %s", resp->status, clean);
 	json_object_put(doc);
 }
 
@@ -65,7 +69,7 @@ struct sse_client *sse_client_connect(const char *url, const char *const *header
 	struct http_url u;
 	if (http_url_parse(url, &u, err) < 0)
 		return NULL;
-	long long deadline = http_now_ms() + timeout_ms;
+	long long deadline = clock_now_ms() + timeout_ms;
 	struct sse_client *c = xcalloc(1, sizeof(*c));
 	buf_init(&c->in, SSE_CLIENT_MAX_EVENT + 65536);
 	buf_init(&c->data, SSE_CLIENT_MAX_EVENT);
@@ -173,7 +177,7 @@ static int parse_block(struct sse_client *c, const char *start, const char *end,
 
 int sse_client_read(struct sse_client *c, int timeout_ms, struct sse_event *ev, struct err *err)
 {
-	long long deadline = http_now_ms() + (timeout_ms < 0 ? 1LL << 40 : timeout_ms);
+	long long deadline = clock_now_ms() + (timeout_ms < 0 ? 1LL << 40 : timeout_ms);
 	for (;;) {
 		const char *base = c->in.data ? c->in.data : "";
 		const char *start = base + c->off, *end = base + c->in.len;

@@ -8,6 +8,7 @@
 #include "change_filter.h"
 #include "cli.h"
 
+#include "clock.h"
 #include "http_client.h"
 #include "json.h"
 #include "sse_client.h"
@@ -27,20 +28,12 @@ static void on_stop(int sig)
 		cli_terminated = 1;
 }
 
-/* Monotonic milliseconds. */
-static long long now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Sleep ms unless stopped; signals cut it short. */
 static void pause_ms(int ms)
 {
-	long long end = http_now_ms() + ms;
-	while (!cli_stop && http_now_ms() < end)
-		poll(NULL, 0, (int)(end - http_now_ms()));
+	long long end = clock_now_ms() + ms;
+	while (!cli_stop && clock_now_ms() < end)
+		poll(NULL, 0, (int)(end - clock_now_ms()));
 }
 
 static long long member_seq(struct json_object *msg)
@@ -72,23 +65,23 @@ struct stream {
 };
 
 /* The relay's /events for a WebSocket URL: ws://h:p/?q -> http://h:p/events?q
- * (the path / or /ws becomes /events). Caller frees. */
-static char *sse_url(const char *ws_url)
+ * (the path / or /ws becomes /events). Caller frees; NULL with err for a
+ * URL http_url_parse refuses. */
+static char *sse_url(const char *ws_url, struct err *err)
 {
-	const char *rest = strncmp(ws_url, "wss://", 6) == 0  ? ws_url + 6
-			   : strncmp(ws_url, "ws://", 5) == 0 ? ws_url + 5
-							      : ws_url;
-	const char *scheme = strncmp(ws_url, "wss://", 6) == 0 ? "https://" : "http://";
-	size_t auth = strcspn(rest, "/?");
-	const char *path = rest + auth;
-	size_t plen = strcspn(path, "?");
+	struct http_url u;
+	if (http_url_parse(ws_url, &u, err) < 0)
+		return NULL;
+	const char *query = u.target + strcspn(u.target, "?");
+	size_t plen = (size_t)(query - u.target);
 	/* drop a trailing "/ws" or "/" */
-	if (plen >= 3 && strncmp(path + plen - 3, "/ws", 3) == 0)
+	if (plen >= 3 && strncmp(u.target + plen - 3, "/ws", 3) == 0)
 		plen -= 3;
-	else if (plen >= 1 && path[plen - 1] == '/')
+	else if (plen >= 1 && u.target[plen - 1] == '/')
 		plen -= 1;
-	return xasprintf("%s%.*s%.*s/events%s", scheme, (int)auth, rest, (int)plen, path,
-			 path + strcspn(path, "?"));
+	int v6 = strchr(u.host, ':') != NULL;
+	return xasprintf("http://%s%s%s:%s%.*s/events%s", v6 ? "[" : "", u.host, v6 ? "]" : "",
+			 u.port, (int)plen, u.target, query);
 }
 
 static int stream_open(struct stream *s, const char *url, int sse, const char *const *headers,
@@ -99,7 +92,9 @@ static int stream_open(struct stream *s, const char *url, int sse, const char *c
 		s->ws = ws_client_connect(url, headers, 5000, err);
 		return s->ws ? 0 : -1;
 	}
-	char *u = sse_url(url);
+	char *u = sse_url(url, err);
+	if (!u)
+		return -1;
 	s->sse = sse_client_connect(u, headers, 5000, err);
 	free(u);
 	return s->sse ? 0 : -1;
@@ -202,14 +197,14 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 		/* A half-open connection (the relay's host gone without a FIN)
 		 * is silent forever: reconnect after 2.5 heartbeat intervals
 		 * without a message, two minutes until the interval is known. */
-		long long last_msg = now_ms(), last_beat = 0, silence = 120000;
+		long long last_msg = clock_now_ms(), last_beat = 0, silence = 120000;
 		while (!cli_stop) {
 			const char *data = NULL;
 			size_t len = 0;
 			int r = stream_read(&st, &data, &len, &err);
-			if (r == 0 && now_ms() - last_msg > silence) {
+			if (r == 0 && clock_now_ms() - last_msg > silence) {
 				err_set(&err, ERR_UNAVAILABLE, "no heartbeat for %lld s",
-					(now_ms() - last_msg) / 1000);
+					(clock_now_ms() - last_msg) / 1000);
 				r = -1;
 			}
 			if (r == 0)
@@ -230,7 +225,7 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 			const char *type = fmt_member(doc, "type");
 			long long seq = member_seq(doc);
 			int show = 1;
-			last_msg = now_ms();
+			last_msg = clock_now_ms();
 			if (type && strcmp(type, "heartbeat") == 0) {
 				if (last_beat && last_msg - last_beat > 100)
 					silence = (last_msg - last_beat) * 5 / 2 + 1000;

@@ -1,8 +1,10 @@
 #include "ws_client.h"
 
 #include "buf.h"
+#include "clock.h"
 #include "http_client.h"
 #include "json.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -19,9 +21,7 @@ struct ws_client {
 	struct ws_decoder dec;
 	char in[16384]; /* received bytes not yet decoded: in[in_off..in_len) */
 	size_t in_off, in_len;
-	unsigned close_code;
 	int closed_sent, closed_received, dead;
-	char protocol[64];
 };
 
 static enum err_kind kind_for_status(int status)
@@ -62,7 +62,7 @@ static void handshake_refused(struct http_response *resp, const char *url, int f
 	int r = ok ? http_parser_feed(&p, head.data, head.len, &used, NULL) : -1;
 	if (r == 0 && rest_len)
 		r = http_parser_feed(&p, rest, rest_len, &used, NULL);
-	long long deadline = http_now_ms() + 1000;
+	long long deadline = clock_now_ms() + 1000;
 	while (r == 0 && http_wait_readable(fd, deadline) > 0) {
 		char chunk[4096];
 		ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
@@ -79,8 +79,13 @@ static void handshake_refused(struct http_response *resp, const char *url, int f
 	if (obj && json_object_is_type(obj, json_type_object) &&
 	    json_object_object_get_ex(obj, "error", &e) && json_object_is_type(e, json_type_string))
 		text = json_object_get_string(e);
+	/* the server's words reach the terminal: printable text only */
+	char reason[sizeof(resp->reason)], clean[ERR_MSG_MAX];
+	utf8_printable(reason, sizeof(reason), resp->reason, strlen(resp->reason));
+	if (text)
+		utf8_printable(clean, sizeof(clean), text, strlen(text));
 	err_set(err, kind_for_status(resp->status), "%s refused the WebSocket handshake: %d %s%s%s",
-		url, resp->status, resp->reason, text ? ": " : "", text ? text : "");
+		url, resp->status, reason, text ? ": " : "", text ? clean : "");
 	json_object_put(obj);
 	buf_release(&head);
 	http_parser_release(&p);
@@ -105,12 +110,12 @@ struct ws_client *ws_client_connect(const char *url, const char *const *headers,
 		err_set(err, ERR_BAD_REQUEST, "not a ws:// URL: '%.200s'", url);
 		goto fail;
 	}
-	long long deadline = http_now_ms() + (timeout_ms > 0 ? timeout_ms : HTTP_CLIENT_TIMEOUT_MS);
-	fd = http_connect(u.host, u.port, deadline, err);
+	long long deadline =
+	    clock_now_ms() + (timeout_ms > 0 ? timeout_ms : HTTP_CLIENT_TIMEOUT_MS);
+	struct err cerr;
+	fd = http_connect(u.host, u.port, deadline, &cerr);
 	if (fd < 0) {
-		char reason[ERR_MSG_MAX];
-		snprintf(reason, sizeof(reason), "%s", err ? err->msg : "");
-		err_set(err, ERR_UNAVAILABLE, "cannot reach %s: %s", url, reason);
+		err_set(err, ERR_UNAVAILABLE, "cannot reach %s: %s", url, cerr.msg);
 		goto fail;
 	}
 	char key[WS_KEY_LEN + 1], accept[WS_ACCEPT_LEN + 1];
@@ -136,10 +141,10 @@ struct ws_client *ws_client_connect(const char *url, const char *const *headers,
 		goto fail;
 	c = xcalloc(1, sizeof(*c));
 	c->fd = fd;
-	ws_decoder_init(&c->dec, 0, WS_CLIENT_MAX_MESSAGE);
+	ws_decoder_init(&c->dec, WS_CLIENT_MAX_MESSAGE);
 	for (;;) {
 		int w = http_wait_readable(fd, deadline);
-		if (w < 0 || (w == 0 && http_now_ms() >= deadline)) {
+		if (w < 0 || (w == 0 && clock_now_ms() >= deadline)) {
 			err_set(err, ERR_UNAVAILABLE, "%s: no answer to the WebSocket handshake",
 				url);
 			goto fail;
@@ -174,8 +179,6 @@ struct ws_client *ws_client_connect(const char *url, const char *const *headers,
 		err_set(err, ERR_BAD_REQUEST, "%s: bad WebSocket handshake answer", url);
 		goto fail;
 	}
-	const char *proto = http_response_header(&resp, "Sec-WebSocket-Protocol");
-	snprintf(c->protocol, sizeof(c->protocol), "%s", proto ? proto : "");
 	buf_release(&req);
 	http_parser_release(&parser);
 	http_response_release(&resp);
@@ -207,7 +210,7 @@ int ws_client_send(struct ws_client *c, enum ws_opcode op, const void *data, siz
 	if (rc < 0)
 		err_set(err, ERR_BAD_REQUEST, "frame cannot be encoded");
 	else
-		rc = http_send_all(c->fd, out.data, out.len, http_now_ms() + 5000, err);
+		rc = http_send_all(c->fd, out.data, out.len, clock_now_ms() + 5000, err);
 	buf_release(&out);
 	if (rc < 0)
 		c->dead = 1;
@@ -226,7 +229,7 @@ static void send_close(struct ws_client *c, unsigned code, const char *reason)
 
 int ws_client_read(struct ws_client *c, int timeout_ms, struct ws_message *msg, struct err *err)
 {
-	long long deadline = timeout_ms < 0 ? -1 : http_now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : clock_now_ms() + timeout_ms;
 	for (;;) {
 		if (c->dead || c->closed_received)
 			return err_set(err, ERR_UNAVAILABLE, "connection closed");
@@ -252,14 +255,17 @@ int ws_client_read(struct ws_client *c, int timeout_ms, struct ws_message *msg, 
 				break;
 			case WS_EVENT_CLOSE:
 				c->closed_received = 1;
-				c->close_code = msg->close_code;
 				send_close(
 				    c, msg->close_code == WS_CLOSE_NO_STATUS ? 0 : msg->close_code,
 				    "");
-				if (msg->close_reason && *msg->close_reason)
+				if (msg->close_reason && *msg->close_reason) {
+					char why[WS_CONTROL_MAX];
+					utf8_printable(why, sizeof(why), msg->close_reason,
+						       strlen(msg->close_reason));
 					return err_set(err, ERR_UNAVAILABLE,
 						       "closed by server: %u %s", msg->close_code,
-						       msg->close_reason);
+						       why);
+				}
 				return err_set(err, ERR_UNAVAILABLE, "closed by server: %u",
 					       msg->close_code);
 			case WS_EVENT_ERROR:
@@ -301,30 +307,15 @@ void ws_client_close(struct ws_client *c, unsigned code, const char *reason)
 	if (!c || c->dead)
 		return;
 	send_close(c, code, reason);
-	long long deadline = http_now_ms() + 1000;
-	while (!c->dead && !c->closed_received && http_now_ms() < deadline) {
+	long long deadline = clock_now_ms() + 1000;
+	while (!c->dead && !c->closed_received && clock_now_ms() < deadline) {
 		struct ws_message msg;
-		int r = ws_client_read(c, (int)(deadline - http_now_ms()), &msg, NULL);
+		int r = ws_client_read(c, (int)(deadline - clock_now_ms()), &msg, NULL);
 		if (r < 0)
 			break;
 	}
 	shutdown(c->fd, SHUT_RDWR);
 	c->dead = 1;
-}
-
-unsigned ws_client_close_code(const struct ws_client *c)
-{
-	return c->close_code;
-}
-
-const char *ws_client_protocol(const struct ws_client *c)
-{
-	return c->protocol;
-}
-
-int ws_client_fd(const struct ws_client *c)
-{
-	return c->fd;
 }
 
 void ws_client_free(struct ws_client *c)

@@ -1,5 +1,5 @@
 /* ws_client: a blocking WebSocket client (ws:// only) on top of
- * http_client's sockets and ws_frame's codec.
+ * http_socket's sockets and ws_frame's codec.
  *
  *   struct ws_client *c = ws_client_connect("ws://127.0.0.1:8080/?since=41",
  *                                           headers, 5000, &err);
@@ -30,8 +30,8 @@ struct ws_client;
  * broke; ERR_BAD_REQUEST for a bad URL or a server that is not a WebSocket
  * endpoint; for an HTTP error answer (401, 403, 404...) the kind that
  * status maps to (ERR_UNAUTHORIZED ...), with the body's "error" text when
- * it has one. ws_client_http_status() is not available then: the status
- * is in the message. */
+ * it has one; the status is in the message. Text from the server in err
+ * is printable only (no control characters). */
 struct ws_client *ws_client_connect(const char *url, const char *const *headers, int timeout_ms,
 				    struct err *err);
 
@@ -39,8 +39,8 @@ struct ws_client *ws_client_connect(const char *url, const char *const *headers,
  * Returns 1 with *msg filled (data borrowed until the next call),
  * 0 on timeout or when a signal interrupted the wait (check your stop
  * flag), -1 when the stream ended: err is ERR_UNAVAILABLE with the reason
- * ("closed by server: 1008 slow consumer", "connection lost"), and
- * ws_client_close_code() tells the server's close code (0 if none). */
+ * ("closed by server: 1008 slow consumer", "connection lost"; the
+ * server's close reason printable only). */
 int ws_client_read(struct ws_client *c, int timeout_ms, struct ws_message *msg, struct err *err)
     __attribute__((warn_unused_result));
 
@@ -51,13 +51,6 @@ int ws_client_send(struct ws_client *c, enum ws_opcode op, const void *data, siz
 /* Start the closing handshake: send a close frame and wait briefly
  * (up to 1 s) for the server's close. Safe on a dead connection. */
 void ws_client_close(struct ws_client *c, unsigned code, const char *reason);
-
-/* The close code the server sent, 0 if none. */
-unsigned ws_client_close_code(const struct ws_client *c);
-/* The subprotocol the server selected, or "" (borrowed). */
-const char *ws_client_protocol(const struct ws_client *c);
-/* The socket, for poll() alongside other descriptors. */
-int ws_client_fd(const struct ws_client *c);
 
 /* Close the socket and free; NULL does nothing. */
 void ws_client_free(struct ws_client *c);

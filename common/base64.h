@@ -12,9 +12,4 @@
  * BASE64_ENCODED_LEN(len) + 1 bytes. Returns the characters written. */
 size_t base64_encode(const void *in, size_t len, char *out);
 
-/* Decode text s (padding required, no spaces) into out, which must hold
- * strlen(s) / 4 * 3 bytes. Returns the bytes written, or -1 when s is not
- * valid base64. */
-long base64_decode(const char *s, unsigned char *out);
-
 #endif

@@ -1,5 +1,6 @@
 #include "buf.h"
 
+#include "utf8.h"
 #include "xalloc.h"
 
 #include <stdarg.h>
@@ -78,33 +79,6 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *p)
-{
-	unsigned c = p[0];
-	size_t n;
-	unsigned cp;
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xE0) == 0xC0)
-		n = 2, cp = c & 0x1F;
-	else if ((c & 0xF0) == 0xE0)
-		n = 3, cp = c & 0x0F;
-	else if ((c & 0xF8) == 0xF0)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	for (size_t k = 1; k < n; k++) {
-		if ((p[k] & 0xC0) != 0x80) /* also stops at the NUL terminator */
-			return 0;
-		cp = (cp << 6) | (p[k] & 0x3F);
-	}
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
 int buf_append_json_string(struct buf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -138,7 +112,7 @@ int buf_append_json_string(struct buf *b, const char *s)
 				esc[5] = hex[*p & 15];
 				elen = 6;
 			} else if (*p >= 0x80) {
-				skip = utf8_seq_len(p);
+				skip = utf8_char_len(p, 4); /* stops at the NUL */
 				if (!skip) {
 					/* not UTF-8: the replacement character keeps the JSON valid
 					 */

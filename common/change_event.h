@@ -1,20 +1,15 @@
-/* change_event: the JSON of one change as the relay streams it and the api
- * lists it (CONTRACT section 5):
+/* change_event: the JSON of one change (CONTRACT section 5), written by
+ * relay/changes.c for the stream and by change_log_render_array() for the
+ * api's /api/changes:
  *   {"type":"order_change","seq":42,"data":{...},"old":{...},"timestamp":"..."}
- * data and old are the change log's json columns, embedded as they are.
- * Pure functions, thread-safe. */
+ * data and old are the change log's json columns, embedded as they are;
+ * the timestamp comes from clock_iso8601. Pure, thread-safe. */
 #ifndef ORDERS_CHANGE_EVENT_H
 #define ORDERS_CHANGE_EVENT_H
 
 #include "buf.h"
 
 #include <stddef.h>
-#include <time.h>
-
-#define CHANGE_EVENT_TIME_MAX 32
-
-/* ISO-8601 UTC with milliseconds, "2026-11-26T03:00:00.123Z". */
-void change_event_time(const struct timespec *ts, char out[CHANGE_EVENT_TIME_MAX]);
 
 /* Append one event object. old_json NULL omits "old" (INSERT, DELETE).
  * Returns 0, or -1 if out's cap would be passed. */

@@ -1,9 +1,11 @@
 #include "db.h"
 
+#include "clock.h"
 #include "log.h"
 #include "xalloc.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,7 +27,7 @@ static int conninfo_quote(char *dst, size_t cap, const char *key, const char *va
 	return (int)n;
 }
 
-char *db_conninfo(const struct config *cfg)
+char *db_conninfo(const struct config *cfg, struct err *err)
 {
 	const char *url = config_str(cfg, "DATABASE_URL");
 	if (url && *url)
@@ -35,7 +37,7 @@ char *db_conninfo(const struct config *cfg)
 					     {"dbname", "DB_NAME"},
 					     {"user", "DB_USER"},
 					     {"password", "DB_PASSWORD"}};
-	char out[2048];
+	char out[DB_CONNINFO_MAX];
 	size_t n = 0;
 	out[0] = '\0';
 	for (size_t i = 0; i < 5; i++) {
@@ -43,11 +45,27 @@ char *db_conninfo(const struct config *cfg)
 		if (!v)
 			continue;
 		int k = conninfo_quote(out + n, sizeof(out) - n, map[i][0], v);
-		if (k < 0)
-			break;
+		if (k < 0) {
+			/* a connection string without the password (or the user)
+			 * would connect as someone else, or fail for a reason
+			 * nobody can see: refuse it */
+			err_set_field(
+			    err, ERR_CONFIG, map[i][1],
+			    "%s: the connection string would be over %d bytes (too long); "
+			    "use DATABASE_URL",
+			    map[i][1], DB_CONNINFO_MAX - 1);
+			return NULL;
+		}
 		n += (size_t)k;
 	}
 	return xstrdup(out);
+}
+
+char *db_error_line(char *dst, size_t cap, const char *pq_message)
+{
+	snprintf(dst, cap, "%s", pq_message ? pq_message : "");
+	dst[strcspn(dst, "\n")] = '\0';
+	return dst;
 }
 
 char *db_describe(PGconn *conn)
@@ -91,11 +109,8 @@ PGconn *db_connect(const char *conninfo, const char *app, struct err *err)
 	}
 	if (PQstatus(c) != CONNECTION_OK) {
 		char msg[200];
-		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c));
-		char *nl = strchr(msg, '\n');
-		if (nl)
-			*nl = '\0';
-		err_set(err, ERR_UNAVAILABLE, "cannot connect to the database: %s", msg);
+		err_set(err, ERR_UNAVAILABLE, "cannot connect to the database: %s",
+			db_error_line(msg, sizeof(msg), PQerrorMessage(c)));
 		PQfinish(c);
 		return NULL;
 	}
@@ -106,6 +121,9 @@ PGconn *db_connect_retry(const char *conninfo, const char *app, volatile int *st
 			 long max_wait_ms, struct err *err)
 {
 	long delay = 100, waited = 0;
+	struct err local;
+	if (!err)
+		err = &local; /* the retry log line needs the reason */
 	for (;;) {
 		PGconn *c = db_connect(conninfo, app, err);
 		if (c)
@@ -135,8 +153,7 @@ int db_check_schema(PGconn *conn, struct err *err)
 					   NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 			char msg[200];
-			snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
-			msg[strcspn(msg, "\n")] = '\0';
+			db_error_line(msg, sizeof(msg), PQresultErrorMessage(r));
 			PQclear(r);
 			return err_set(err, ERR_UNAVAILABLE, "cannot check the schema: %s", msg);
 		}
@@ -162,10 +179,7 @@ int db_exec_simple(PGconn *conn, const char *sql, struct err *err)
 	ExecStatusType st = PQresultStatus(r);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		char msg[200];
-		snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
-		char *nl = strchr(msg, '\n');
-		if (nl)
-			*nl = '\0';
+		db_error_line(msg, sizeof(msg), PQresultErrorMessage(r));
 		PQclear(r);
 		return err_set(err,
 			       PQstatus(conn) == CONNECTION_BAD ? ERR_UNAVAILABLE : ERR_INTERNAL,
@@ -231,13 +245,6 @@ void db_pool_free(struct db_pool *p)
 	free(p);
 }
 
-static long ms_since(const struct timespec *t)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
-}
-
 static void pool_set_health(struct db_pool *p, int healthy)
 {
 	pthread_mutex_lock(&p->lock);
@@ -274,7 +281,7 @@ static int conn_open(struct db_conn *c, struct err *err)
 	memset(c->prepared, 0, sizeof(c->prepared));
 	/* While the database is down, fail fast instead of connecting on every request. */
 	if (!db_pool_healthy(c->pool) && (c->last_attempt.tv_sec || c->last_attempt.tv_nsec) &&
-	    ms_since(&c->last_attempt) < 200)
+	    clock_ms_since(&c->last_attempt) < 200)
 		return err_set(err, ERR_UNAVAILABLE, "database unavailable");
 	clock_gettime(CLOCK_MONOTONIC, &c->last_attempt);
 	c->epoch = epoch;
@@ -351,10 +358,7 @@ PGresult *db_exec(struct db_conn *c, const struct db_stmt *st, const char *const
 		}
 		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 		char msg[200];
-		snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
-		char *nl = strchr(msg, '\n');
-		if (nl)
-			*nl = '\0';
+		db_error_line(msg, sizeof(msg), PQresultErrorMessage(r));
 		if (state && strcmp(state, "23514") == 0) {
 			const char *cons = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
 			err_set(err, ERR_VALIDATION, "value violates constraint %s",

@@ -8,6 +8,7 @@
  *   broken connection is replaced on the next checkout, so the api recovers
  *   by itself after PostgreSQL restarts.
  * - Statements are parameterised and prepared once per connection.
+ * Every `struct err *err` may be NULL when the caller needs no detail.
  */
 #ifndef ORDERS_DB_H
 #define ORDERS_DB_H
@@ -31,8 +32,17 @@ struct db_stmt {
 	int read_only; /* safe to retry on a fresh connection */
 };
 
-/* Connection string for the config (a CONFIG_DB_OPTIONS table); caller frees. */
-char *db_conninfo(const struct config *cfg);
+/* Most bytes of a connection string built from the DB_* five, NUL included. */
+#define DB_CONNINFO_MAX 2048
+
+/* Connection string for the config (a CONFIG_DB_OPTIONS table); caller
+ * frees. DATABASE_URL as it is when set; else the DB_* five quoted, or
+ * NULL with ERR_CONFIG naming the variable that would pass
+ * DB_CONNINFO_MAX ("too long"): never a string missing a key. */
+char *db_conninfo(const struct config *cfg, struct err *err) __attribute__((warn_unused_result));
+/* The first line of a libpq error message (PQerrorMessage,
+ * PQresultErrorMessage; NULL gives "") into dst[cap]; returns dst. */
+char *db_error_line(char *dst, size_t cap, const char *pq_message);
 /* The target without secrets, for logs: "127.0.0.1:5432/realtime_orders". Caller frees. */
 char *db_describe(PGconn *conn);
 

@@ -36,7 +36,8 @@ int err_set_field(struct err *e, enum err_kind kind, const char *field, const ch
 
 void err_clear(struct err *e)
 {
-	memset(e, 0, sizeof(*e));
+	if (e)
+		memset(e, 0, sizeof(*e));
 }
 
 static const struct {

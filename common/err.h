@@ -41,6 +41,7 @@ int err_set(struct err *e, enum err_kind kind, const char *fmt, ...)
 /* As err_set, naming the offending field or parameter. */
 int err_set_field(struct err *e, enum err_kind kind, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Empty *e (NULL does nothing). */
 void err_clear(struct err *e);
 
 /* The HTTP status and machine code for a kind (static strings). */

@@ -3,94 +3,23 @@
  *
  * One request per connection ("Connection: close"). Every step (resolve,
  * connect, send, receive) shares one deadline, and the response is capped
- * in size. Responses framed by Content-Length, chunked transfer coding or
- * end of connection are understood.
- *
- * The pure parts are exposed for unit tests and for the WebSocket client:
- * http_url_parse(), http_request_format() and the incremental response
- * parser (struct http_parser). Nothing here keeps global state; a parser
- * or response belongs to one thread at a time. */
+ * in size. It puts together http_url (the URL), http_socket (connect,
+ * send, wait) and http_response (the parser); this header includes them,
+ * so the WebSocket and SSE clients that share those parts include only
+ * this one. http_request_format() is pure, for unit tests. */
 #ifndef ORDERS_HTTP_CLIENT_H
 #define ORDERS_HTTP_CLIENT_H
 
 #include "buf.h"
 #include "err.h"
+#include "http_response.h"
+#include "http_socket.h"
+#include "http_url.h"
 
 #include <stddef.h>
 
-#define HTTP_CLIENT_HEAD_MAX   (64 * 1024)	  /* status line + headers */
 #define HTTP_CLIENT_BODY_MAX   (16 * 1024 * 1024) /* default response body cap */
 #define HTTP_CLIENT_TIMEOUT_MS 10000		  /* default deadline */
-
-/* A parsed http:// or ws:// URL. */
-struct http_url {
-	char scheme[8];	   /* "http", "ws" (lowercase) */
-	char host[256];	   /* without brackets for IPv6 */
-	char port[8];	   /* decimal; the scheme's default when absent */
-	char target[2048]; /* path and query, "/" when absent; never empty */
-};
-
-/* Parse url (http://, ws://; https:// and wss:// are refused with a clear
- * message since TLS is not supported). 0 or -1 with ERR_BAD_REQUEST. */
-int http_url_parse(const char *url, struct http_url *out, struct err *err)
-    __attribute__((warn_unused_result));
-
-/* Percent-encode s for a query value (RFC 3986 unreserved kept) onto out. */
-int http_url_encode(struct buf *out, const char *s) __attribute__((warn_unused_result));
-
-struct http_header {
-	char *name;  /* as received */
-	char *value; /* leading and trailing blanks removed */
-};
-
-struct http_response {
-	int status;
-	char reason[64];
-	struct http_header *headers;
-	size_t nheaders;
-	struct buf body; /* NUL-terminated */
-};
-
-void http_response_init(struct http_response *r, size_t body_cap);
-/* Free headers and body; idempotent. */
-void http_response_release(struct http_response *r);
-/* Borrowed value of the first header with that name (case-insensitive),
- * or NULL. */
-const char *http_response_header(const struct http_response *r, const char *name);
-
-enum http_parser_state {
-	HTTP_P_HEAD,
-	HTTP_P_BODY_LENGTH,
-	HTTP_P_BODY_EOF,
-	HTTP_P_CHUNK_SIZE,
-	HTTP_P_CHUNK_DATA,
-	HTTP_P_CHUNK_CRLF,
-	HTTP_P_TRAILERS,
-	HTTP_P_DONE,
-};
-
-/* Incremental response parser; fields are private. */
-struct http_parser {
-	enum http_parser_state state;
-	int head_only;	 /* stop after the headers (HEAD requests, WebSocket upgrade) */
-	struct buf line; /* head, chunk-size line or trailer line being collected */
-	unsigned long long remaining; /* body or chunk bytes still expected */
-	struct http_response *resp;
-};
-
-/* Parse into resp (initialised by the caller with its body cap). */
-void http_parser_init(struct http_parser *p, struct http_response *resp, int head_only);
-void http_parser_release(struct http_parser *p);
-/* Feed data[0..len). Returns 1 when the response is complete (*used bytes
- * were consumed; the rest belongs to whatever follows), 0 when more is
- * needed (everything was consumed), -1 with err on a malformed or
- * over-large response. */
-int http_parser_feed(struct http_parser *p, const char *data, size_t len, size_t *used,
-		     struct err *err) __attribute__((warn_unused_result));
-/* The peer closed the connection: 1 if that completes the response (a body
- * delimited by the end of the connection), -1 with err if it came too
- * early. */
-int http_parser_finish(struct http_parser *p, struct err *err) __attribute__((warn_unused_result));
 
 struct http_request {
 	const char *method; /* "GET", "POST", ... */
@@ -107,19 +36,6 @@ struct http_request {
 /* Append the request bytes (head and body) for req to url u onto out. */
 int http_request_format(struct buf *out, const struct http_request *req, const struct http_url *u)
     __attribute__((warn_unused_result));
-
-/* Connect to host:port within the deadline (CLOCK_MONOTONIC ms, see
- * http_now_ms). Returns a connected non-blocking socket (close it), or -1
- * with err: ERR_UNAVAILABLE and the reason ("Connection refused"). */
-int http_connect(const char *host, const char *port, long long deadline_ms, struct err *err);
-/* Send all of data before the deadline; 0 or -1 with err. */
-int http_send_all(int fd, const void *data, size_t len, long long deadline_ms, struct err *err)
-    __attribute__((warn_unused_result));
-/* Wait until fd is readable or the deadline passes: 1 readable, 0 timeout,
- * -1 error (EINTR is reported as 0 so callers can check a stop flag). */
-int http_wait_readable(int fd, long long deadline_ms);
-/* Milliseconds of CLOCK_MONOTONIC. */
-long long http_now_ms(void);
 
 /* Perform one request. Returns 0 when a complete response arrived (any
  * status: check resp->status), or -1 with err: ERR_UNAVAILABLE when the

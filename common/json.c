@@ -1,5 +1,6 @@
 #include "json.h"
 
+#include "utf8.h"
 #include "xalloc.h"
 
 #include <string.h>
@@ -173,7 +174,7 @@ struct json_object *json_parse(const char *text, size_t len, struct err *err)
 		err_set(err, ERR_INVALID_JSON, "body is too large to parse");
 		return NULL;
 	}
-	if (!json_valid_utf8(text, len)) {
+	if (!utf8_valid_text(text, len)) {
 		err_set(err, ERR_INVALID_JSON, "malformed JSON: not valid UTF-8 text");
 		return NULL;
 	}
@@ -235,48 +236,4 @@ char *json_dup_string(struct json_object *obj)
 {
 	return xstrdup(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
 							       JSON_C_TO_STRING_NOSLASHESCAPE));
-}
-
-int json_valid_utf8(const char *str, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n;
-		unsigned cp;
-		if (c == 0)
-			return 0;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xE0) == 0xC0) {
-			n = 1, cp = c & 0x1F;
-		} else if ((c & 0xF0) == 0xE0) {
-			n = 2, cp = c & 0x0F;
-		} else if ((c & 0xF8) == 0xF0) {
-			n = 3, cp = c & 0x07;
-		} else {
-			return 0;
-		}
-		for (size_t k = 1; k <= n; k++) {
-			if (i + k >= len || (s[i + k] & 0xC0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + k] & 0x3F);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			return 0;
-		i += n + 1;
-	}
-	return 1;
-}
-
-size_t json_utf8_length(const char *s, size_t len)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < len; i++)
-		if (((unsigned char)s[i] & 0xC0) != 0x80)
-			n++;
-	return n;
 }

@@ -23,9 +23,4 @@ struct json_object *json_parse_object(const char *text, size_t len, struct err *
 /* Compact serialisation of obj copied into a new string; caller frees. */
 char *json_dup_string(struct json_object *obj);
 
-/* 1 if s[0..len) is valid UTF-8 without NUL bytes. */
-int json_valid_utf8(const char *s, size_t len);
-/* Number of UTF-8 characters in a valid UTF-8 string. */
-size_t json_utf8_length(const char *s, size_t len);
-
 #endif

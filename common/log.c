@@ -1,11 +1,11 @@
 #include "log.h"
 
-#include "json.h"
+#include "clock.h"
+#include "utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -102,11 +102,8 @@ static void put_json_string(char *line, size_t *n, const char *s)
 		} else if (c < 0x80) {
 			rc = put(line, n, (const char *)p + i, 1);
 		} else {
-			k = (c & 0xE0) == 0xC0	 ? 2
-			    : (c & 0xF0) == 0xE0 ? 3
-			    : (c & 0xF8) == 0xF0 ? 4
-						 : 1;
-			if (k > 1 && i + k <= len && json_valid_utf8((const char *)p + i, k)) {
+			k = utf8_char_len(p + i, len - i);
+			if (k > 1) {
 				rc = put(line, n, (const char *)p + i, k);
 			} else {
 				k = 1;
@@ -123,13 +120,8 @@ void log_write(enum log_level level, const char *fmt, ...)
 {
 	char msg[LOG_MSG_MAX];
 	char line[LOG_LINE_MAX];
-	char stamp[40];
-	struct timeval tv;
-	struct tm tm;
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	size_t s = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(stamp + s, sizeof(stamp) - s, ".%03dZ", (int)(tv.tv_usec / 1000));
+	char stamp[CLOCK_ISO_MAX];
+	clock_iso8601_now(stamp);
 
 	va_list ap;
 	va_start(ap, fmt);

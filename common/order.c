@@ -1,6 +1,7 @@
 #include "order.h"
 
 #include "json.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@ int order_status_parse(const char *s)
 
 static int check_name(const char *field, const char *v, size_t len, struct err *err)
 {
-	if (!json_valid_utf8(v, len))
+	if (!utf8_valid_text(v, len))
 		return err_set_field(err, ERR_VALIDATION, field,
 				     "%s: must be valid UTF-8 text without NUL characters", field);
 	size_t i = 0;
@@ -33,7 +34,7 @@ static int check_name(const char *field, const char *v, size_t len, struct err *
 		i++;
 	if (i == len)
 		return err_set_field(err, ERR_VALIDATION, field, "%s: must not be empty", field);
-	if (json_utf8_length(v, len) > ORDER_NAME_MAX)
+	if (utf8_length(v, len) > ORDER_NAME_MAX)
 		return err_set_field(err, ERR_VALIDATION, field,
 				     "%s: must be at most %d characters", field, ORDER_NAME_MAX);
 	return 0;

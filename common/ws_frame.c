@@ -2,6 +2,7 @@
 
 #include "base64.h"
 #include "sha1.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <string.h>
@@ -84,44 +85,9 @@ int ws_close_code_valid(unsigned code)
 	return code >= 1000 && code <= 1014 && code != 1004 && code != 1005 && code != 1006;
 }
 
-int ws_utf8_valid(const void *s, size_t len)
-{
-	const unsigned char *p = s;
-	size_t i = 0;
-	while (i < len) {
-		unsigned c = p[i];
-		size_t n;
-		unsigned min;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			n = 1, min = 0x80, c &= 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2, min = 0x800, c &= 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3, min = 0x10000, c &= 0x07;
-		} else {
-			return 0;
-		}
-		if (len - i - 1 < n)
-			return 0;
-		for (size_t k = 1; k <= n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
-			c = (c << 6) | (p[i + k] & 0x3f);
-		}
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return 0;
-		i += n + 1;
-	}
-	return 1;
-}
-
-void ws_decoder_init(struct ws_decoder *d, int server, size_t max_message)
+void ws_decoder_init(struct ws_decoder *d, size_t max_message)
 {
 	memset(d, 0, sizeof(*d));
-	d->server = server;
 	d->max_message = max_message;
 	d->state = WS_DEC_HEADER;
 	d->hdr_need = 2;
@@ -170,9 +136,8 @@ static enum ws_event header_done(struct ws_decoder *d, struct err *err)
 	default:
 		return fail(d, WS_CLOSE_PROTOCOL, err, "unknown opcode");
 	}
-	if (d->masked != d->server)
-		return fail(d, WS_CLOSE_PROTOCOL, err,
-			    d->server ? "client frame not masked" : "server frame masked");
+	if (d->masked)
+		return fail(d, WS_CLOSE_PROTOCOL, err, "server frame masked");
 	unsigned len7 = b1 & 0x7f;
 	const unsigned char *p = d->hdr + 2;
 	if (len7 < 126) {
@@ -188,8 +153,6 @@ static enum ws_event header_done(struct ws_decoder *d, struct err *err)
 		if (d->payload_len >> 63)
 			return fail(d, WS_CLOSE_PROTOCOL, err, "payload length out of range");
 	}
-	if (d->masked)
-		memcpy(d->mask, p, 4);
 	if (is_control(d->op)) {
 		if (d->payload_len > WS_CONTROL_MAX)
 			return fail(d, WS_CLOSE_PROTOCOL, err, "control frame over 125 bytes");
@@ -230,7 +193,7 @@ static enum ws_event frame_done(struct ws_decoder *d, struct ws_message *msg, st
 			msg->close_code = (unsigned)d->control[0] << 8 | d->control[1];
 			if (!ws_close_code_valid(msg->close_code))
 				return fail(d, WS_CLOSE_PROTOCOL, err, "invalid close code");
-			if (!ws_utf8_valid(d->control + 2, n - 2))
+			if (!utf8_valid(d->control + 2, n - 2))
 				return fail(d, WS_CLOSE_BAD_DATA, err, "close reason not UTF-8");
 			msg->close_reason = (const char *)d->control + 2;
 		}
@@ -240,7 +203,7 @@ static enum ws_event frame_done(struct ws_decoder *d, struct ws_message *msg, st
 		return WS_EVENT_NONE;
 	msg->opcode = d->msg_op;
 	d->msg_op = 0;
-	if (msg->opcode == WS_OP_TEXT && !ws_utf8_valid(d->message.data, d->message.len))
+	if (msg->opcode == WS_OP_TEXT && !utf8_valid(d->message.data, d->message.len))
 		return fail(d, WS_CLOSE_BAD_DATA, err, "text message not UTF-8");
 	if (!d->message.data && buf_append(&d->message, "", 0) < 0)
 		return fail(d, WS_CLOSE_TOO_BIG, err, "message too big");
@@ -304,8 +267,6 @@ enum ws_event ws_decoder_feed(struct ws_decoder *d, const void *in, size_t len, 
 				}
 				dst = (unsigned char *)d->message.data + at;
 			}
-			if (d->masked)
-				ws_mask(dst, n, d->mask, d->payload_have);
 			d->payload_have += n;
 			i += n;
 		}

@@ -10,7 +10,7 @@
  * any size; it reassembles fragmented messages, hands out control frames
  * (ping, pong, close) as soon as they are complete (also between the
  * fragments of a message), and enforces the protocol: RSV bits, opcodes,
- * the mask rule for its side, control frame size and FIN, a message size
+ * unmasked frames (it decodes what a server sends), control frame size and FIN, a message size
  * cap, UTF-8 in text messages and close payloads, valid close codes. On a
  * violation it reports the close code to send (1002, 1007 or 1009); the
  * decoder is then dead and the connection should be closed.
@@ -78,9 +78,6 @@ size_t ws_close_payload(unsigned char *out, unsigned code, const char *reason);
 /* 1 if code may appear in a close frame on the wire (RFC 6455 7.4). */
 int ws_close_code_valid(unsigned code);
 
-/* 1 if s[0..len) is valid UTF-8 (NUL allowed, no overlongs, no surrogates). */
-int ws_utf8_valid(const void *s, size_t len);
-
 /* What the decoder produced. */
 enum ws_event {
 	WS_EVENT_NONE = 0, /* all input consumed, nothing complete yet */
@@ -111,7 +108,6 @@ enum ws_decoder_state {
 /* Caller-owned decoder state; treat the fields as private except
  * fail_code. */
 struct ws_decoder {
-	int server;	    /* 1: we are the server, frames must be masked */
 	size_t max_message; /* most bytes of one (reassembled) message */
 	enum ws_decoder_state state;
 	unsigned char hdr[WS_FRAME_HEADER_MAX];
@@ -119,8 +115,7 @@ struct ws_decoder {
 	int fin;
 	enum ws_opcode op;
 	uint64_t payload_len, payload_have;
-	unsigned char mask[4];
-	int masked;
+	int masked;	       /* the frame's mask bit: a protocol error from a server */
 	enum ws_opcode msg_op; /* opcode of the message being reassembled, 0 = none */
 	int msg_done;	       /* the last event was a message: reset on next feed */
 	struct buf message;    /* reassembled data message */
@@ -128,9 +123,10 @@ struct ws_decoder {
 	unsigned fail_code; /* close code to send after WS_EVENT_ERROR */
 };
 
-/* server: 1 on the server side (expects masked frames), 0 on the client
- * side (expects unmasked frames). max_message: cap on one message. */
-void ws_decoder_init(struct ws_decoder *d, int server, size_t max_message);
+/* A client-side decoder: frames from a server, which must be unmasked.
+ * (The relay's server side decodes with civetweb.) max_message: cap on
+ * one message. */
+void ws_decoder_init(struct ws_decoder *d, size_t max_message);
 void ws_decoder_release(struct ws_decoder *d);
 
 /* Consume bytes from in[0..len) until one event is complete or the input

@@ -3,6 +3,7 @@
 #include "change_filter.h"
 #include "change_log.h"
 #include "changes.h"
+#include "clock.h"
 #include "db.h"
 #include "hub.h"
 #include "log.h"
@@ -223,7 +224,7 @@ static int serve_group(struct catchup *cu, struct entry *es, size_t n, long long
 static int serve_round(struct catchup *cu, struct entry *es, size_t n, struct change *ch)
 {
 	struct relay *r = cu->r;
-	long long now = relay_now_ms();
+	long long now = clock_now_ms();
 	long long last = hub_last(r->hub);
 	char epoch[CHANGE_EPOCH_MAX];
 	hub_epoch(r->hub, epoch);

@@ -3,6 +3,7 @@
 #include "buf.h"
 #include "change_event.h"
 #include "change_filter.h"
+#include "clock.h"
 #include "order.h"
 
 #include <stdlib.h>
@@ -31,10 +32,8 @@ int change_from_page(const struct change_log_page *p, int row, struct change *ch
 	if (ch->op != CHANGE_OP_TRUNCATE && (!id || ch->status < 0))
 		return -1;
 
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	char ts[CHANGE_EVENT_TIME_MAX];
-	change_event_time(&now, ts);
+	char ts[CLOCK_ISO_MAX];
+	clock_iso8601_now(ts);
 	struct buf b;
 	buf_init(&b, 0);
 	if (change_event_format(&b, ch->seq, data, change_log_col(p, row, CHANGE_COL_OLD), ts) <

@@ -1,5 +1,6 @@
 #include "client.h"
 
+#include "clock.h"
 #include "log.h"
 #include "sender.h"
 #include "stats.h"
@@ -12,13 +13,6 @@
 #include <time.h>
 
 static atomic_ulong client_ids;
-
-long long relay_now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 struct client *client_new(struct relay *r, struct mg_connection *conn, const struct change_query *q,
 			  const char *peer)
@@ -67,7 +61,7 @@ void client_unref(struct client *c)
 static void queue_put(struct client *c, struct msg *m)
 {
 	if (c->count == 0 && !c->busy)
-		c->progress_ms = relay_now_ms(); /* the wait for the reader starts now */
+		c->progress_ms = clock_now_ms(); /* the wait for the reader starts now */
 	if (c->count == c->cap) {
 		size_t ncap = c->cap ? c->cap * 2 : 16;
 		struct msg **n = xmalloc(ncap * sizeof(*n));

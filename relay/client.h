@@ -1,11 +1,12 @@
-/* client: one WebSocket subscriber and its queue of unsent messages.
+/* client: one subscriber (WebSocket or Server-Sent Events) and its queue
+ * of unsent messages.
  *
  * Lifetime (civetweb reuses an mg_connection after the close handler
  * returns, so nobody may touch conn after client_retire()):
  *   connect handler   client_new()            refs 1 (the connection's)
- *   ready handler     hub_add...(): linked in the hub, gets broadcasts
- *   sender thread     client_take()/client_done(): busy while writing,
- *                     holds a reference while the client is scheduled
+ *   ready handler     hub_add(): linked in the hub, gets broadcasts
+ *   sender thread     sender_schedule() queues it (holding a reference);
+ *                     sender.c's serve() marks it busy while writing
  *   close handler     hub_remove(), client_retire(): waits until no sender
  *                     is busy, then conn = NULL; drops the connection's ref
  * The struct is freed on the last client_unref().
@@ -60,7 +61,7 @@ struct client {
 	/* catch-up (catchup.h): under the catch-up lock */
 	struct client *cu_next;
 	int cu_linked;
-	unsigned cu_gen;     /* bumped by every catchup_add() */
+	unsigned cu_gen;     /* bumped by every catchup_add_locked() */
 	long long cu_cursor; /* the last seq it has (given or filtered out) */
 	int cu_check_since;  /* a since= from the client: check its epoch first */
 };

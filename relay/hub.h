@@ -70,8 +70,9 @@ void hub_fail_live(struct hub *h, int code, const char *reason);
 struct msg *hub_resync_msg(long long seq, const char *epoch, const char *reason);
 int hub_count(struct hub *h);
 
-/* Liveness tick: queue a ping + heartbeat on every client and drop those
- * that answered no ping for two intervals. */
+/* Liveness tick: queue a ping on every client and a heartbeat on every
+ * live one. It drops nobody: civetweb's own ping/pong check closes a
+ * peer that stops answering, on that connection's worker thread. */
 void hub_heartbeat(struct hub *h);
 /* Queue a close frame on every client (shutdown). */
 void hub_close_all(struct hub *h, int code, const char *reason);

@@ -2,6 +2,7 @@
 
 #include "change_log.h"
 #include "changes.h"
+#include "clock.h"
 #include "db.h"
 #include "hub.h"
 #include "log.h"
@@ -52,14 +53,6 @@ static const char PRUNE_SQL[] =
     "GREATEST(pruned_through, (SELECT max(seq) FROM d)) "
     "WHERE EXISTS (SELECT 1 FROM d) RETURNING 1) "
     "SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM u)";
-
-static void first_line(char *dst, size_t cap, const char *src)
-{
-	snprintf(dst, cap, "%s", src ? src : "");
-	char *nl = strchr(dst, '\n');
-	if (nl)
-		*nl = '\0';
-}
 
 /* Sleep up to ms, waking early on stop. */
 static void nap(struct listener *l, long ms)
@@ -338,7 +331,7 @@ static int prune(struct listener *l)
 		PGresult *r = PQexecParams(l->pg, PRUNE_SQL, 3, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 			char msg[200];
-			first_line(msg, sizeof(msg), PQresultErrorMessage(r));
+			db_error_line(msg, sizeof(msg), PQresultErrorMessage(r));
 			int bad = PQstatus(l->pg) == CONNECTION_BAD;
 			if (!bad)
 				log_warn("pruning the change log failed: %s", msg);
@@ -375,7 +368,7 @@ static void *listener_main(void *arg)
 	struct listener *l = arg;
 	long backoff = 100;
 	int need_read = 1, check_floor = 0;
-	long long now = relay_now_ms();
+	long long now = clock_now_ms();
 	long long next_prune = now + 1000, next_safety = now + SAFETY_READ_MS;
 	while (!atomic_load(&l->stop)) {
 		if (!l->pg) {
@@ -401,13 +394,13 @@ static void *listener_main(void *arg)
 			}
 			need_read = 0;
 		}
-		now = relay_now_ms();
+		now = clock_now_ms();
 		if (now >= next_prune) {
 			if (prune(l) < 0) {
 				drop_conn(l, "prune failed");
 				continue;
 			}
-			next_prune = relay_now_ms() + l->prune_every_ms;
+			next_prune = clock_now_ms() + l->prune_every_ms;
 		}
 		/* notifications that arrived during a query wait inside libpq */
 		if (drain_notifies(l)) {
@@ -459,7 +452,7 @@ static void *listener_main(void *arg)
 			if (drain_notifies(l))
 				need_read = 1;
 		}
-		now = relay_now_ms();
+		now = clock_now_ms();
 		if (seq_gate_waiting(&l->gate) && (pr == 0 || need_read)) {
 			need_read = 0;
 			check_floor = 1;

@@ -2,6 +2,7 @@
  * main parses options, wires listener, hub, senders and civetweb, runs the
  * liveness ticker and tears down in reverse. */
 #include "catchup.h"
+#include "clock.h"
 #include "config.h"
 #include "db.h"
 #include "err.h"
@@ -214,14 +215,18 @@ int main(int argc, char **argv)
 	r.ping_ms = (long)config_num(&cfg, "PING_INTERVAL");
 	r.write_timeout_ms = config_num(&cfg, "WRITE_TIMEOUT");
 	r.stop = &stop_flag;
-	if (auth_init(&r.auth, config_str(&cfg, "API_TOKEN"), config_str(&cfg, "READ_TOKEN"),
+	conninfo = db_conninfo(&cfg, &err);
+	if (!conninfo ||
+	    auth_init(&r.auth, config_str(&cfg, "API_TOKEN"), config_str(&cfg, "READ_TOKEN"),
 		      config_str(&cfg, "ALLOWED_ORIGINS"), &err) < 0) {
 		fprintf(stderr, "orders-relay: %s\nTry 'orders-relay --help'\n", err.msg);
+		free(conninfo);
 		config_release(&cfg);
 		return 2;
 	}
 	if (prepare_limits(r.max_clients, &err) < 0) {
 		fprintf(stderr, "orders-relay: %s\n", err.msg);
+		free(conninfo);
 		config_release(&cfg);
 		return 2;
 	}
@@ -241,7 +246,6 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	conninfo = db_conninfo(&cfg);
 	r.listener =
 	    listener_new(conninfo, config_num(&cfg, "CHANGES_RETENTION"), 10000, &stop_flag, &err);
 	if (!r.listener) {
@@ -275,10 +279,10 @@ int main(int argc, char **argv)
 		 config_str(&cfg, "HOST"), config_num(&cfg, "WS_PORT"), hub_last(r.hub),
 		 r.max_clients, r.ping_ms, r.backlog);
 
-	long long next_ping = relay_now_ms() + r.ping_ms;
+	long long next_ping = clock_now_ms() + r.ping_ms;
 	while (!stop_flag) {
 		usleep(TICK_MS * 1000);
-		long long now = relay_now_ms();
+		long long now = clock_now_ms();
 		sender_pool_check(r.senders);
 		if (now >= next_ping) {
 			hub_heartbeat(r.hub);

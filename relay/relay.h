@@ -29,7 +29,4 @@ struct relay {
 	volatile sig_atomic_t *stop;
 };
 
-/* Monotonic milliseconds, for timeouts. */
-long long relay_now_ms(void);
-
 #endif

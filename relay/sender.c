@@ -2,6 +2,7 @@
 
 #include "buf.h"
 #include "client.h"
+#include "clock.h"
 #include "log.h"
 #include "stats.h"
 #include "xalloc.h"
@@ -68,7 +69,7 @@ static void maybe_grow_locked(struct sender_pool *p)
 {
 	if (p->idle > 0 || p->n >= p->max || !p->head)
 		return;
-	long long now = relay_now_ms();
+	long long now = clock_now_ms();
 	for (int i = 0; i < p->n; i++) {
 		long long t = atomic_load(&p->senders[i].write_start_ms);
 		if (t && now - t > SENDER_STUCK_MS) {
@@ -179,7 +180,7 @@ static void serve(struct sender *s, struct client *c, struct buf *scratch, struc
 	}
 	int ok = 1;
 	if (bytes) { /* an SSE client's pings have no bytes */
-		atomic_store(&s->write_start_ms, relay_now_ms());
+		atomic_store(&s->write_start_ms, clock_now_ms());
 		mg_lock_connection(conn);
 		int rc = mg_write(conn, data, bytes);
 		mg_unlock_connection(conn);
@@ -206,7 +207,7 @@ static void serve(struct sender *s, struct client *c, struct buf *scratch, struc
 	c->busy = 0;
 	c->inflight_bytes = 0;
 	if (ok) {
-		c->progress_ms = relay_now_ms();
+		c->progress_ms = clock_now_ms();
 		if (top > c->sent_seq)
 			c->sent_seq = top;
 	}

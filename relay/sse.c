@@ -2,6 +2,7 @@
 
 #include "change_filter.h"
 #include "client.h"
+#include "clock.h"
 #include "http.h"
 #include "log.h"
 #include "subscribe.h"
@@ -102,8 +103,8 @@ static int sse_handler(struct mg_connection *conn, void *cbdata)
 	long long stop_seen = 0;
 	while (!client_wait_done(c, 1000)) {
 		if (*r->stop && !stop_seen)
-			stop_seen = relay_now_ms();
-		if (stop_seen && relay_now_ms() - stop_seen > 3000)
+			stop_seen = clock_now_ms();
+		if (stop_seen && clock_now_ms() - stop_seen > 3000)
 			break; /* shutting down and the client takes nothing */
 	}
 	subscribe_retire(r, c);

@@ -1,20 +1,14 @@
-/* change_event: the event JSON every reader of the change log sends, and
- * its timestamp. */
+/* change_event: the event JSON every reader of the change log sends. */
 #include "change_event.h"
 
 #include "buf.h"
 #include "harness.h"
 
-#include <time.h>
-
 static void test_event(void)
 {
 	struct buf b;
 	buf_init(&b, 0);
-	struct timespec ts = {.tv_sec = 1700000000, .tv_nsec = 123456789};
-	char t[CHANGE_EVENT_TIME_MAX];
-	change_event_time(&ts, t);
-	CHECK_STR(t, "2023-11-14T22:13:20.123Z");
+	const char *t = "2023-11-14T22:13:20.123Z";
 	CHECK(change_event_format(&b, 42, "{\"id\":7}", "{\"status\":\"pending\"}", t) == 0);
 	CHECK_STR(b.data,
 		  "{\"type\":\"order_change\",\"seq\":42,\"data\":{\"id\":7},"

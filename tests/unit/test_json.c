@@ -181,31 +181,6 @@ static void test_non_object(void)
 	}
 }
 
-static void test_utf8_helpers(void)
-{
-	CHECK(json_valid_utf8("", 0));
-	CHECK(json_valid_utf8("plain", 5));
-	CHECK(json_valid_utf8("\xc3\xa9", 2));
-	CHECK(json_valid_utf8("\xe2\x82\xac", 3));
-	CHECK(json_valid_utf8("\xf0\x9f\x98\x80", 4));
-	CHECK(json_valid_utf8("\xf4\x8f\xbf\xbf", 4));	/* U+10FFFF */
-	CHECK(!json_valid_utf8("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
-	CHECK(!json_valid_utf8("a\0b", 3));
-	CHECK(!json_valid_utf8("\xff", 1));
-	CHECK(!json_valid_utf8("\x80", 1));
-	CHECK(!json_valid_utf8("\xc3", 1));
-	CHECK(!json_valid_utf8("\xc3\xa9", 1)); /* len cuts the sequence */
-	CHECK(!json_valid_utf8("\xe2\x82", 2));
-	CHECK(!json_valid_utf8("\xc0\xaf", 2));
-	CHECK(!json_valid_utf8("\xe0\x80\xaf", 3));
-	CHECK(!json_valid_utf8("\xed\xa0\x80", 3));
-	CHECK(!json_valid_utf8("\xf8\x88\x80\x80\x80", 5));
-	CHECK(json_utf8_length("", 0) == 0);
-	CHECK(json_utf8_length("abc", 3) == 3);
-	CHECK(json_utf8_length("\xc3\xa9t\xc3\xa9", 5) == 3);
-	CHECK(json_utf8_length("\xf0\x9f\x98\x80\xf0\x9f\x98\x80", 8) == 2);
-}
-
 static void test_dup_string(void)
 {
 	struct err e;
@@ -223,7 +198,6 @@ int main(void)
 	test_invalid_utf8();
 	test_depth();
 	test_non_object();
-	test_utf8_helpers();
 	test_dup_string();
 	HARNESS_END();
 }
