@@ -282,6 +282,18 @@ int config_read_env_file(const char *path, struct err *err)
 	int lineno = 0;
 	while (fgets(line, sizeof(line), f)) {
 		lineno++;
+		size_t len = strlen(line);
+		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
+			/* fgets stopped at the buffer, not the line's end: the rest
+			 * would read as a line of its own (a variable nobody set) */
+			int next = fgetc(f);
+			if (next != EOF) {
+				fclose(f);
+				return err_set(err, ERR_CONFIG,
+					       "%s:%d: line too long (over %zu bytes)", path,
+					       lineno, sizeof(line) - 1);
+			}
+		}
 		char *p = line;
 		while (isspace((unsigned char)*p))
 			p++;

@@ -108,7 +108,8 @@ int config_check_value(const char *env, enum config_type type, const char *value
 		       struct err *err) __attribute__((warn_unused_result));
 
 /* Read KEY=VALUE lines of a .env file into the environment without
- * overriding variables already set. Missing file is not an error. */
+ * overriding variables already set. Missing file is not an error; a line
+ * without "=" or over 4095 bytes is (ERR_CONFIG naming file:line). */
 int config_read_env_file(const char *path, struct err *err) __attribute__((warn_unused_result));
 
 #endif

@@ -344,6 +344,43 @@ static void test_env_file(void)
 	unlink(".env");
 }
 
+/* A line longer than the reader's 4095 bytes is refused with its number,
+ * not split into a cut value and a second "variable" made of its tail. */
+static void test_env_file_long_line(void)
+{
+	unsetenv("TC_LONG");
+	unsetenv("TC_TAIL");
+	char *text = malloc(6000);
+	int n = snprintf(text, 6000, "TC_FIRST=1\nTC_LONG=");
+	memset(text + n, 'x', 4094);
+	n += 4094;
+	/* after the split the tail would read as TC_TAIL=bad */
+	snprintf(text + n, 6000 - (size_t)n, "TC_TAIL=bad\n");
+	write_file(".env", text);
+	free(text);
+	struct err e;
+	err_clear(&e);
+	CHECK(config_read_env_file(".env", &e) < 0);
+	CHECK(e.kind == ERR_CONFIG);
+	CHECK(strstr(e.msg, ".env:2") != NULL);
+	CHECK(strstr(e.msg, "too long") != NULL);
+	CHECK(getenv("TC_TAIL") == NULL);
+	CHECK(getenv("TC_LONG") == NULL);
+
+	/* exactly 4095 bytes with its newline still fits */
+	text = malloc(6000);
+	n = snprintf(text, 6000, "TC_LONG=");
+	memset(text + n, 'y', 4094 - (size_t)n);
+	snprintf(text + 4094, 6000 - 4094, "\n");
+	write_file(".env", text);
+	free(text);
+	err_clear(&e);
+	CHECK(config_read_env_file(".env", &e) == 0);
+	CHECK(getenv("TC_LONG") && strlen(getenv("TC_LONG")) == 4094 - 8);
+	unsetenv("TC_LONG");
+	unlink(".env");
+}
+
 /* Unquoted values may carry a trailing " # comment" (dotenv, docker compose). */
 static void test_env_file_inline_comment(void)
 {
@@ -612,6 +649,7 @@ int main(void)
 	test_tokens();
 	test_env_file();
 	test_env_file_inline_comment();
+	test_env_file_long_line();
 	test_load();
 	test_empty_means_unset();
 	test_given();
