@@ -88,13 +88,19 @@ void cli_print_commands(FILE *out, const struct cli_command *cmd, int shell)
 static void report_http_error(const struct http_response *r)
 {
 	struct json_object *obj = NULL, *e = NULL;
+	char *text = NULL; /* the server's words, cleaned for the terminal */
 	if (r->body.len)
 		obj = json_parse(r->body.data, r->body.len, NULL);
 	if (obj && json_object_is_type(obj, json_type_object) &&
 	    json_object_object_get_ex(obj, "error", &e) && json_object_is_type(e, json_type_string))
-		cli_error("%s", json_object_get_string(e));
-	else
-		cli_error("HTTP %d %s", r->status, r->reason);
+		text = fmt_clean(json_object_get_string(e));
+	if (text) {
+		cli_error("%s", text);
+	} else {
+		text = fmt_clean(r->reason);
+		cli_error("HTTP %d %s", r->status, text);
+	}
+	free(text);
 	json_object_put(obj);
 }
 
