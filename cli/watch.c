@@ -184,7 +184,7 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 		struct err err;
 		char *url = cli_watch_url(c->relay, p, last, epoch);
 		struct stream st;
-		int opened = stream_open(&st, url, p->sse, headers, &err);
+		int opened = stream_open(&st, url, cli_bool(p, "--sse"), headers, &err);
 		free(url);
 		if (opened < 0) {
 			if (cli_stop)
