@@ -360,7 +360,7 @@ static void config_set(struct config_value *v, const char *s)
 	v->str = s ? xstrdup(s) : NULL;
 }
 
-static const char *type_hint(enum config_type t)
+const char *config_type_hint(enum config_type t)
 {
 	switch (t) {
 	case CONFIG_PORT:
@@ -402,7 +402,7 @@ void config_print_help(FILE *out, const char *program, const char *usage, const 
 		char left[64];
 		snprintf(left, sizeof(left), "--%s%s%s", opts[i].flag,
 			 opts[i].type == CONFIG_BOOL ? "" : "=",
-			 opts[i].type == CONFIG_BOOL ? "" : type_hint(opts[i].type));
+			 opts[i].type == CONFIG_BOOL ? "" : config_type_hint(opts[i].type));
 		fprintf(out, "  %-28s %-18s %s", left, opts[i].env ? opts[i].env : "",
 			opts[i].help);
 		if (opts[i].def)

@@ -138,6 +138,8 @@ int config_given_env(const struct config *cfg, const char *env);
  * program name given to config_load. */
 void config_log_init(const struct config *cfg, const char *tag);
 
+/* The placeholder --help shows for a type's value ("URL", "DURATION"...). */
+const char *config_type_hint(enum config_type type);
 /* Print --help for a table to out. */
 void config_print_help(FILE *out, const char *program, const char *usage, const char *about,
 		       const struct config_option *opts, size_t n);
