@@ -27,33 +27,55 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-static const struct config_option options[] = {
-    CONFIG_DB_OPTIONS,
-    {"HOST", "host", "127.0.0.1", CONFIG_HOST, "bind address (0.0.0.0 in containers)"},
-    {"PORT", "port", "3000", CONFIG_PORT, "HTTP port"},
-    {"WS_PORT", "ws-port", "8080", CONFIG_PORT,
-     "the relay's port: /health asks it for connectedClients"},
-    {"RELAY_HOST", "relay-host", NULL, CONFIG_HOST,
-     "where /health finds the relay (default HOST, or 127.0.0.1 when HOST is 0.0.0.0)"},
-    {"RELAY_PUBLIC_URL", "relay-public-url", NULL, CONFIG_STRING,
-     "WebSocket URL the web UI connects to (default ws://<host of the page>:WS_PORT), or a "
-     "path such as /ws: the stream on the page's own origin (behind the nginx front)"},
-    {"WWW_DIR", "www-dir", NULL, CONFIG_STRING,
-     "folder of the web UI's files (default: found from the program's location: www/ of its "
-     "build tree, <prefix>/share/orders/www, else " ORDERS_DATADIR "/www; none: no web UI)"},
-    {"API_THREADS", "threads", "64", CONFIG_COUNT,
-     "HTTP worker threads: the most requests (and keep-alive connections) served at once"},
-    {"DB_POOL_SIZE", "db-pool-size", "8", CONFIG_COUNT, "database connections in the pool"},
-    {"API_TOKEN", "api-token", NULL, CONFIG_TOKEN,
-     "token that writes need (Authorization: Bearer); unset: open"},
-    {"READ_TOKEN", "read-token", NULL, CONFIG_TOKEN,
-     "with API_TOKEN: reads need READ_TOKEN or API_TOKEN"},
-    {"ALLOWED_ORIGINS", "allowed-origins", NULL, CONFIG_ORIGINS,
-     "comma list of scheme://host[:port] allowed for CORS (default: the api's own host)"},
-    CONFIG_LOG_OPTION,
+/* The options, by their index in the table below. */
+enum api_option {
+	CONFIG_DB_OPTION_IDS(OPT_),
+	OPT_HOST,
+	OPT_PORT,
+	OPT_WS_PORT,
+	OPT_RELAY_HOST,
+	OPT_RELAY_PUBLIC_URL,
+	OPT_WWW_DIR,
+	OPT_API_THREADS,
+	OPT_DB_POOL_SIZE,
+	OPT_API_TOKEN,
+	OPT_READ_TOKEN,
+	OPT_ALLOWED_ORIGINS,
+	CONFIG_LOG_OPTION_IDS(OPT_),
+	N_OPTIONS
 };
 
-#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+static const struct config_option options[N_OPTIONS] = {
+    CONFIG_DB_OPTIONS(OPT_),
+    [OPT_HOST] = {"HOST", "host", "127.0.0.1", CONFIG_HOST, "bind address (0.0.0.0 in containers)"},
+    [OPT_PORT] = {"PORT", "port", "3000", CONFIG_PORT, "HTTP port"},
+    [OPT_WS_PORT] = {"WS_PORT", "ws-port", "8080", CONFIG_PORT,
+		     "the relay's port: /health asks it for connectedClients"},
+    [OPT_RELAY_HOST] =
+	{"RELAY_HOST", "relay-host", NULL, CONFIG_HOST,
+	 "where /health finds the relay (default HOST, or 127.0.0.1 when HOST is 0.0.0.0)"},
+    [OPT_RELAY_PUBLIC_URL] =
+	{"RELAY_PUBLIC_URL", "relay-public-url", NULL, CONFIG_STRING,
+	 "WebSocket URL the web UI connects to (default ws://<host of the page>:WS_PORT), or a "
+	 "path such as /ws: the stream on the page's own origin (behind the nginx front)"},
+    [OPT_WWW_DIR] =
+	{"WWW_DIR", "www-dir", NULL, CONFIG_STRING,
+	 "folder of the web UI's files (default: found from the program's location: www/ of its "
+	 "build tree, <prefix>/share/orders/www, else " ORDERS_DATADIR "/www; none: no web UI)"},
+    [OPT_API_THREADS] =
+	{"API_THREADS", "threads", "64", CONFIG_COUNT,
+	 "HTTP worker threads: the most requests (and keep-alive connections) served at once"},
+    [OPT_DB_POOL_SIZE] = {"DB_POOL_SIZE", "db-pool-size", "8", CONFIG_COUNT,
+			  "database connections in the pool"},
+    [OPT_API_TOKEN] = {"API_TOKEN", "api-token", NULL, CONFIG_TOKEN,
+		       "token that writes need (Authorization: Bearer); unset: open"},
+    [OPT_READ_TOKEN] = {"READ_TOKEN", "read-token", NULL, CONFIG_TOKEN,
+			"with API_TOKEN: reads need READ_TOKEN or API_TOKEN"},
+    [OPT_ALLOWED_ORIGINS] =
+	{"ALLOWED_ORIGINS", "allowed-origins", NULL, CONFIG_ORIGINS,
+	 "comma list of scheme://host[:port] allowed for CORS (default: the api's own host)"},
+    CONFIG_LOG_OPTIONS(OPT_),
+};
 
 static const char usage[] = "orders-api [OPTION]...\n   or: orders-api migrate [OPTION]...";
 static const char about[] =
@@ -62,17 +84,26 @@ static const char about[] =
     "'orders-api migrate --help' lists its options.";
 
 /* orders-api migrate: its own table, read from the same places. */
-static const struct config_option migrate_options[] = {
-    CONFIG_DB_OPTIONS,
-    {"SCHEMA_DIR", "schema-dir", NULL, CONFIG_STRING,
-     "folder of the numbered NNN_*.sql migrations (default: found from the program's location: "
-     "schema/ of its build tree, <prefix>/share/orders/schema, else " ORDERS_DATADIR "/schema)"},
-    {"MIGRATE_WAIT", "migrate-wait", "60s", CONFIG_DURATION,
-     "how long to keep retrying a database that is not up yet"},
-    CONFIG_LOG_OPTION,
+/* The options, by their index in the table below. */
+enum migrate_option {
+	CONFIG_DB_OPTION_IDS(MIG_),
+	MIG_SCHEMA_DIR,
+	MIG_MIGRATE_WAIT,
+	CONFIG_LOG_OPTION_IDS(MIG_),
+	N_MIGRATE_OPTIONS
 };
 
-#define N_MIGRATE_OPTIONS (sizeof(migrate_options) / sizeof(migrate_options[0]))
+static const struct config_option migrate_options[N_MIGRATE_OPTIONS] = {
+    CONFIG_DB_OPTIONS(MIG_),
+    [MIG_SCHEMA_DIR] =
+	{"SCHEMA_DIR", "schema-dir", NULL, CONFIG_STRING,
+	 "folder of the numbered NNN_*.sql migrations (default: found from the program's location: "
+	 "schema/ of its build tree, <prefix>/share/orders/schema, else " ORDERS_DATADIR
+	 "/schema)"},
+    [MIG_MIGRATE_WAIT] = {"MIGRATE_WAIT", "migrate-wait", "60s", CONFIG_DURATION,
+			  "how long to keep retrying a database that is not up yet"},
+    CONFIG_LOG_OPTIONS(MIG_),
+};
 
 static const char migrate_usage[] = "orders-api migrate [OPTION]...";
 static const char migrate_about[] =
@@ -157,10 +188,9 @@ static int take_flag(int *argc, char **argv, const char *flag)
 /* A database named by a flag, the environment or ./.env (not defaults). */
 static int db_configured(const struct config *cfg)
 {
-	static const char *const names[] = {"DATABASE_URL", "DB_HOST", "DB_PORT",
-					    "DB_NAME",	    "DB_USER", "DB_PASSWORD"};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (config_given(cfg, names[i]))
+	static const enum migrate_option db[] = {CONFIG_DB_OPTION_IDS(MIG_)};
+	for (size_t i = 0; i < sizeof(db) / sizeof(db[0]); i++)
+		if (config_given(cfg, db[i]))
 			return 1;
 	return 0;
 }
@@ -191,7 +221,7 @@ static int migrate_main(int argc, char **argv)
 		exit_code = 3;
 		goto out;
 	}
-	schema = config_str(&cfg, "SCHEMA_DIR");
+	schema = config_str(&cfg, MIG_SCHEMA_DIR);
 	if (!schema)
 		schema = found = paths_find_data_dir("schema");
 	if (!schema) {
@@ -208,7 +238,7 @@ static int migrate_main(int argc, char **argv)
 		fprintf(stderr, "orders-api migrate: %s\n", err.msg);
 		goto out;
 	}
-	if (migrate_apply(conninfo, schema, (long)config_num(&cfg, "MIGRATE_WAIT"), &applied,
+	if (migrate_apply(conninfo, schema, (long)config_num(&cfg, MIG_MIGRATE_WAIT), &applied,
 			  &err) < 0) {
 		exit_code = err.kind == ERR_CONFIG ? 2 : 1;
 		if (exit_code == 2)
@@ -241,7 +271,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "orders-api: %s\nTry 'orders-api --help'\n", err.msg);
 		return 2;
 	}
-	if (check_relay_public_url(config_str(&cfg, "RELAY_PUBLIC_URL"), &err) < 0) {
+	if (check_relay_public_url(config_str(&cfg, OPT_RELAY_PUBLIC_URL), &err) < 0) {
 		config_release(&cfg);
 		fprintf(stderr, "orders-api: %s\nTry 'orders-api --help'\n", err.msg);
 		return 2;
@@ -254,12 +284,12 @@ int main(int argc, char **argv)
 	char *www_found = NULL;
 	struct api api = {0};
 	struct mg_context *ctx = NULL;
-	const char *host = config_str(&cfg, "HOST");
-	int port = (int)config_num(&cfg, "PORT");
+	const char *host = config_str(&cfg, OPT_HOST);
+	int port = (int)config_num(&cfg, OPT_PORT);
 
 	if (!conninfo ||
-	    auth_init(&api.auth, config_str(&cfg, "API_TOKEN"), config_str(&cfg, "READ_TOKEN"),
-		      config_str(&cfg, "ALLOWED_ORIGINS"), &err) < 0) {
+	    auth_init(&api.auth, config_str(&cfg, OPT_API_TOKEN), config_str(&cfg, OPT_READ_TOKEN),
+		      config_str(&cfg, OPT_ALLOWED_ORIGINS), &err) < 0) {
 		fprintf(stderr, "orders-api: %s\nTry 'orders-api --help'\n", err.msg);
 		exit_code = 2;
 		goto out;
@@ -272,7 +302,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* the web UI is optional: without its files the API still serves */
-	const char *www = config_str(&cfg, "WWW_DIR");
+	const char *www = config_str(&cfg, OPT_WWW_DIR);
 	if (!www)
 		www = www_found = paths_find_data_dir("www");
 	if (!www)
@@ -282,17 +312,17 @@ int main(int argc, char **argv)
 		log_warn("no web UI: %s", err.msg);
 	else
 		log_info("web UI from %s", www);
-	api.pool = db_pool_new(conninfo, "orders-api", (int)config_num(&cfg, "DB_POOL_SIZE"));
+	api.pool = db_pool_new(conninfo, "orders-api", (int)config_num(&cfg, OPT_DB_POOL_SIZE));
 	api.metrics = metrics_http_new("orders_api");
-	api.relay_port = (int)config_num(&cfg, "WS_PORT");
-	api.relay_health_host = config_str(&cfg, "RELAY_HOST");
+	api.relay_port = (int)config_num(&cfg, OPT_WS_PORT);
+	api.relay_health_host = config_str(&cfg, OPT_RELAY_HOST);
 	if (!api.relay_health_host)
 		api.relay_health_host =
 		    strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 ? "127.0.0.1" : host;
-	api.relay_public_url = config_str(&cfg, "RELAY_PUBLIC_URL");
+	api.relay_public_url = config_str(&cfg, OPT_RELAY_PUBLIC_URL);
 
 	mg_init_library(0);
-	struct server_options sopt = {host, port, (int)config_num(&cfg, "API_THREADS")};
+	struct server_options sopt = {host, port, (int)config_num(&cfg, OPT_API_THREADS)};
 	ctx = server_start(&api, &sopt, &err);
 	if (!ctx) {
 		fprintf(stderr, "orders-api: %s\n", err.msg);
@@ -304,8 +334,8 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	log_info("listening on http://%s:%d (%zu web files, %lld threads, pool of %lld)", host,
-		 port, static_files_count(api.www), config_num(&cfg, "API_THREADS"),
-		 config_num(&cfg, "DB_POOL_SIZE"));
+		 port, static_files_count(api.www), config_num(&cfg, OPT_API_THREADS),
+		 config_num(&cfg, OPT_DB_POOL_SIZE));
 	/* a signal may be delivered to any thread: poll the flag rather than
 	 * pause() in this one */
 	while (!stop_requested)

@@ -548,21 +548,44 @@ static int loop_once(struct load *L)
 	return 0;
 }
 
-static const struct config_option options[] = {
-    {"ORDERS_RELAY_URL", "url", "ws://127.0.0.1:8080/", CONFIG_WS_URL,
-     "relay stream to load; a query such as ?since=0 is passed on"},
-    {"DATABASE_URL", "db", NULL, CONFIG_DB_URL, "libpq URI or conninfo of the relay's database"},
-    {"WSLOAD_CLIENTS", "clients", "100", CONFIG_COUNT, "WebSocket clients N"},
-    {"WSLOAD_RATE", "rate", "100", CONFIG_COUNT, "changes E written per second"},
-    {"WSLOAD_SECONDS", "seconds", "10", CONFIG_COUNT, "length T of the write phase, seconds"},
-    {"WSLOAD_ROWS_PER_TX", "rows-per-tx", "1", CONFIG_COUNT, "rows R per transaction"},
-    {"WSLOAD_RELAY_PID", "relay-pid", NULL, CONFIG_COUNT,
-     "sample this process's RSS and CPU time (/proc)"},
-    {"WSLOAD_RAMP", "ramp", "500", CONFIG_COUNT, "connections being opened at once"},
-    {"WSLOAD_CONNECT_TIMEOUT", "connect-timeout", "60s", CONFIG_DURATION,
-     "for every client to get its hello"},
-    {"WSLOAD_DRAIN_TIMEOUT", "drain-timeout", "10s", CONFIG_DURATION,
-     "wait for stragglers after the writes"},
+/* The options, by their index in the table below. */
+enum wsload_option {
+	OPT_ORDERS_RELAY_URL,
+	OPT_DATABASE_URL,
+	OPT_WSLOAD_CLIENTS,
+	OPT_WSLOAD_RATE,
+	OPT_WSLOAD_SECONDS,
+	OPT_WSLOAD_ROWS_PER_TX,
+	OPT_WSLOAD_RELAY_PID,
+	OPT_WSLOAD_RAMP,
+	OPT_WSLOAD_CONNECT_TIMEOUT,
+	OPT_WSLOAD_DRAIN_TIMEOUT,
+	OPT_JSON,
+	N_OPTIONS
+};
+
+static const struct config_option options[N_OPTIONS] = {
+    [OPT_ORDERS_RELAY_URL] = {"ORDERS_RELAY_URL", "url", "ws://127.0.0.1:8080/", CONFIG_WS_URL,
+			      "relay stream to load; a query such as ?since=0 is passed on"},
+    [OPT_DATABASE_URL] = {"DATABASE_URL", "db", NULL, CONFIG_DB_URL,
+			  "libpq URI or conninfo of the relay's database"},
+    [OPT_WSLOAD_CLIENTS] = {"WSLOAD_CLIENTS", "clients", "100", CONFIG_COUNT,
+			    "WebSocket clients N"},
+    [OPT_WSLOAD_RATE] = {"WSLOAD_RATE", "rate", "100", CONFIG_COUNT,
+			 "changes E written per second"},
+    [OPT_WSLOAD_SECONDS] = {"WSLOAD_SECONDS", "seconds", "10", CONFIG_COUNT,
+			    "length T of the write phase, seconds"},
+    [OPT_WSLOAD_ROWS_PER_TX] = {"WSLOAD_ROWS_PER_TX", "rows-per-tx", "1", CONFIG_COUNT,
+				"rows R per transaction"},
+    [OPT_WSLOAD_RELAY_PID] = {"WSLOAD_RELAY_PID", "relay-pid", NULL, CONFIG_COUNT,
+			      "sample this process's RSS and CPU time (/proc)"},
+    [OPT_WSLOAD_RAMP] = {"WSLOAD_RAMP", "ramp", "500", CONFIG_COUNT,
+			 "connections being opened at once"},
+    [OPT_WSLOAD_CONNECT_TIMEOUT] = {"WSLOAD_CONNECT_TIMEOUT", "connect-timeout", "60s",
+				    CONFIG_DURATION, "for every client to get its hello"},
+    [OPT_WSLOAD_DRAIN_TIMEOUT] = {"WSLOAD_DRAIN_TIMEOUT", "drain-timeout", "10s", CONFIG_DURATION,
+				  "wait for stragglers after the writes"},
+    [OPT_JSON] = {NULL, "json", NULL, CONFIG_BOOL, "also print the result as one JSON line"},
 };
 
 static const char ABOUT[] =
@@ -573,35 +596,26 @@ static const char ABOUT[] =
     "one JSON line. Exit status: 0 nothing lost, duplicated or reordered;\n"
     "1 otherwise or on failure; 2 usage error.";
 
-/* --json takes no value, which the option table cannot say: take it out
- * of argv first. */
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	struct config cfg = {0};
 	struct err err;
-	int n = 0;
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			o->json = 1;
-		else
-			argv[n++] = argv[i];
-	}
-	argv[n] = NULL;
 	int rc = config_load(&cfg, "wsload", "wsload --db URL [--json] [OPTION...]", ABOUT, options,
-			     sizeof(options) / sizeof(options[0]), n, argv, &err);
-	if (rc == 0 && !config_str(&cfg, "DATABASE_URL"))
+			     N_OPTIONS, argc, argv, &err);
+	if (rc == 0 && !config_str(&cfg, OPT_DATABASE_URL))
 		rc = err_set(&err, ERR_CONFIG, "DATABASE_URL (--db) is required");
 	if (rc == 0) {
-		o->url = xstrdup(config_str(&cfg, "ORDERS_RELAY_URL"));
-		o->db = xstrdup(config_str(&cfg, "DATABASE_URL"));
-		o->clients = config_num(&cfg, "WSLOAD_CLIENTS");
-		o->rate = config_num(&cfg, "WSLOAD_RATE");
-		o->seconds = config_num(&cfg, "WSLOAD_SECONDS");
-		o->rows = config_num(&cfg, "WSLOAD_ROWS_PER_TX");
-		o->relay_pid = config_num(&cfg, "WSLOAD_RELAY_PID");
-		o->ramp = config_num(&cfg, "WSLOAD_RAMP");
-		o->connect_s = (double)config_num(&cfg, "WSLOAD_CONNECT_TIMEOUT") / 1000;
-		o->drain_s = (double)config_num(&cfg, "WSLOAD_DRAIN_TIMEOUT") / 1000;
+		o->json = config_num(&cfg, OPT_JSON) != 0;
+		o->url = xstrdup(config_str(&cfg, OPT_ORDERS_RELAY_URL));
+		o->db = xstrdup(config_str(&cfg, OPT_DATABASE_URL));
+		o->clients = config_num(&cfg, OPT_WSLOAD_CLIENTS);
+		o->rate = config_num(&cfg, OPT_WSLOAD_RATE);
+		o->seconds = config_num(&cfg, OPT_WSLOAD_SECONDS);
+		o->rows = config_num(&cfg, OPT_WSLOAD_ROWS_PER_TX);
+		o->relay_pid = config_num(&cfg, OPT_WSLOAD_RELAY_PID);
+		o->ramp = config_num(&cfg, OPT_WSLOAD_RAMP);
+		o->connect_s = (double)config_num(&cfg, OPT_WSLOAD_CONNECT_TIMEOUT) / 1000;
+		o->drain_s = (double)config_num(&cfg, OPT_WSLOAD_DRAIN_TIMEOUT) / 1000;
 	} else if (rc < 0) {
 		fprintf(stderr, "wsload: %s\nTry 'wsload --help'\n", err.msg);
 	}

@@ -1,45 +1,58 @@
-/* args: the CLI's command table and everything about turning words into a
- * request, with no I/O: splitting a shell line into words, parsing a
- * command's arguments against its table entry, and building the REST
- * request or the relay URL it stands for. Unit-tested by
+/* args: the CLI's command table and parsing a command's words against
+ * its row, with no I/O. A row says everything about one command: its
+ * arguments and flags, the checks past those, and either how to build its
+ * REST request and print the answer, or the function that runs it; adding
+ * a command is adding a row and its functions. Word splitting is in
+ * words.h, request building in request.h. Unit-tested by
  * tests/unit/test_args.c. */
 #ifndef ORDERS_CLI_ARGS_H
 #define ORDERS_CLI_ARGS_H
 
+#include "buf.h"
 #include "err.h"
 
 #include <stddef.h>
 
-enum cli_cmd_id {
-	CMD_LIST,
-	CMD_GET,
-	CMD_CREATE,
-	CMD_UPDATE,
-	CMD_DELETE,
-	CMD_WATCH,
-	CMD_HISTORY,
-	CMD_HEALTH,
-	CMD_HELP,
-	CMD_QUIT,
-	CMD_EXIT,
-};
+struct cli;
+struct cli_parsed;
+struct fmt_opts;
+struct json_object;
 
 #define CLI_MAX_FLAGS 4
+#define CLI_MAX_BOOLS 2
 #define CLI_MAX_POS   2
 
-/* One entry of the command table: drives dispatch, help and completion. */
+/* One row of the command table: drives parsing, dispatch, help and
+ * completion. Rows use designated initialisers; members left out are 0. */
 struct cli_command {
-	enum cli_cmd_id id;
 	const char *name;
 	const char *synopsis;	      /* arguments, for help and usage lines */
 	const char *help;	      /* one line */
+	const char *help_more;	      /* more lines for "help NAME", or NULL */
 	const char *pos[CLI_MAX_POS]; /* names of positional arguments */
 	int npos_required;
 	int npos_max;
 	const char *flags[CLI_MAX_FLAGS]; /* "--status" ...; each takes a value */
+	const char *bools[CLI_MAX_BOOLS]; /* "--sse" ...; each takes none */
 	int takes_fields;		  /* update: key=value words */
-	int id_arg;			  /* first positional is an order id (completion) */
-	int shell_only;
+	int id_arg;			  /* first positional is an order id (parsed, completed) */
+	int command_arg;		  /* first positional is a command name (help) */
+	int shell_only;			  /* listed only inside the shell */
+	const char *json_from;		  /* "API", "relay": --json prints its JSON (help) */
+	/* Checks of flag values past the table's, or NULL: 0, or -1 with
+	 * err (ERR_BAD_REQUEST). */
+	int (*check)(const struct cli_parsed *p, struct err *err);
+	/* A command that is not one REST request: runs it, returns an exit
+	 * code (CLI_OK...). NULL for REST commands, which have: */
+	int (*run)(struct cli *c, const struct cli_parsed *p);
+	const char *method; /* "GET" ... */
+	/* Append the request path (and JSON body, if any) to the buffers. */
+	int (*build)(const struct cli_parsed *p, struct buf *path, struct buf *body);
+	/* Print a successful answer for people (not --json). */
+	int (*format)(struct json_object *doc, const struct fmt_opts *o, struct buf *out);
+	const char *done;      /* "created": stderr "created order ID" after success */
+	int shown_status;      /* a failing status still formatted, exit 1 (health: 503) */
+	const char *more_note; /* stderr line when the answer has a Link header */
 };
 
 extern const struct cli_command cli_commands[];
@@ -58,48 +71,23 @@ struct cli_parsed {
 	const char *pos[CLI_MAX_POS];
 	int npos;
 	const char *flag[CLI_MAX_FLAGS]; /* value by index in cmd->flags, NULL if absent */
+	int on[CLI_MAX_BOOLS];		 /* by index in cmd->bools: 1 if given */
 	const char *field[CLI_NFIELDS];	 /* update values, NULL if absent */
 	int json;			 /* --json given after the command */
-	int sse;			 /* watch --sse: Server-Sent Events, not a WebSocket */
 	long long id;			 /* parsed order id, for id_arg commands */
 };
 
 /* Parse argv[0..argc) where argv[0] is the command name. Returns 0, or -1
  * with err (ERR_BAD_REQUEST: a usage error, exit code 2) saying what is
  * wrong: unknown command, unknown flag, missing or extra argument, bad id,
- * unknown update field. Both "--flag value" and "--flag=value" work. */
+ * unknown update field, or what the row's check refuses. Both "--flag
+ * value" and "--flag=value" work; --json is accepted by every command. */
 int cli_parse(int argc, char **argv, struct cli_parsed *out, struct err *err)
     __attribute__((warn_unused_result));
 
 /* Value of a flag of the parsed command by name ("--status"), or NULL. */
 const char *cli_flag(const struct cli_parsed *p, const char *name);
-
-/* Split a shell line into words: blanks separate, '...' is literal, "..."
- * allows \" and \\, a backslash outside quotes escapes the next character.
- * Returns the number of words with *argv a NULL-terminated array (free
- * with cli_words_free), or -1 with err for an unterminated quote. */
-int cli_split(const char *line, char ***argv, struct err *err) __attribute__((warn_unused_result));
-void cli_words_free(char **argv);
-
-/* The REST request a parsed command stands for. */
-struct cli_request {
-	const char *method;
-	char *path; /* "/api/orders?status=pending", to append to the API URL */
-	char *body; /* JSON text or NULL */
-};
-
-/* For list, get, create, update, delete, history and health. 0 or -1
- * with err. Release with cli_request_release. */
-int cli_build_request(const struct cli_parsed *p, struct cli_request *req, struct err *err)
-    __attribute__((warn_unused_result));
-void cli_request_release(struct cli_request *req);
-
-/* The relay URL for `watch`: relay base URL plus since (when >= 0) and the
- * filters. Caller frees. */
-char *cli_watch_url(const char *relay, const struct cli_parsed *p, long long since,
-		    const char *epoch);
-
-/* Join a base URL (trailing slashes dropped) and a path. Caller frees. */
-char *cli_join_url(const char *base, const char *path);
+/* 1 if the boolean flag name ("--sse") was given, else 0. */
+int cli_bool(const struct cli_parsed *p, const char *name);
 
 #endif

@@ -1,76 +1,23 @@
-/* commands: run one parsed command against the API and print the result. */
+/* commands: run one parsed command: a REST row's request against the API
+ * and its answer printed, or the row's own run function; help and quit. */
 #include "cli.h"
 
 #include "http_client.h"
 #include "json.h"
-#include "xalloc.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
-
-volatile sig_atomic_t cli_stop;
-volatile sig_atomic_t cli_terminated;
-
-void cli_error(const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fflush(stdout);
-	fprintf(stderr, "error: %s\n", msg);
-}
-
-void cli_fmt_opts(const struct cli *c, struct fmt_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->color = c->color;
-	o->now = time(NULL);
-	struct winsize ws;
-	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-		o->width = ws.ws_col;
-}
-
-void cli_remember_id(struct cli *c, const char *id)
-{
-	if (!id)
-		return;
-	for (size_t i = 0; i < c->nids; i++)
-		if (strcmp(c->ids[i], id) == 0)
-			return;
-	if (c->nids == CLI_MAX_IDS) {
-		free(c->ids[0]);
-		memmove(c->ids, c->ids + 1, (c->nids - 1) * sizeof(*c->ids));
-		c->nids--;
-	}
-	c->ids = xrealloc(c->ids, (c->nids + 1) * sizeof(*c->ids));
-	c->ids[c->nids++] = xstrdup(id);
-}
-
-void cli_release(struct cli *c)
-{
-	for (size_t i = 0; i < c->nids; i++)
-		free(c->ids[i]);
-	free(c->ids);
-	c->ids = NULL;
-	c->nids = 0;
-}
 
 void cli_print_commands(FILE *out, const struct cli_command *cmd, int shell)
 {
 	if (cmd) {
 		fprintf(out, "usage: %s%s%s\n  %s\n", cmd->name, *cmd->synopsis ? " " : "",
 			cmd->synopsis, cmd->help);
-		if (!cmd->shell_only && cmd->id != CMD_HELP)
+		if (cmd->json_from)
 			fprintf(out, "  --json prints the %s's JSON instead of a table\n",
-				cmd->id == CMD_WATCH ? "relay" : "API");
-		if (cmd->id == CMD_UPDATE)
-			fprintf(out,
-				"  statuses: pending, processing, shipped, delivered, cancelled\n");
+				cmd->json_from);
+		if (cmd->help_more)
+			fputs(cmd->help_more, out);
 		return;
 	}
 	fprintf(out, "Commands:\n");
@@ -88,13 +35,19 @@ void cli_print_commands(FILE *out, const struct cli_command *cmd, int shell)
 static void report_http_error(const struct http_response *r)
 {
 	struct json_object *obj = NULL, *e = NULL;
+	char *text = NULL; /* the server's words, cleaned for the terminal */
 	if (r->body.len)
 		obj = json_parse(r->body.data, r->body.len, NULL);
 	if (obj && json_object_is_type(obj, json_type_object) &&
 	    json_object_object_get_ex(obj, "error", &e) && json_object_is_type(e, json_type_string))
-		cli_error("%s", json_object_get_string(e));
-	else
-		cli_error("HTTP %d %s", r->status, r->reason);
+		text = fmt_clean(json_object_get_string(e));
+	if (text) {
+		cli_error("%s", text);
+	} else {
+		text = fmt_clean(r->reason);
+		cli_error("HTTP %d %s", r->status, text);
+	}
+	free(text);
 	json_object_put(obj);
 }
 
@@ -135,8 +88,8 @@ static int run_rest(struct cli *c, const struct cli_parsed *p)
 		goto out;
 	}
 	int ok = resp.status >= 200 && resp.status < 300;
-	int is_health = p->cmd->id == CMD_HEALTH && resp.status == 503;
-	if (!ok && !is_health) {
+	int shown = p->cmd->shown_status && resp.status == p->cmd->shown_status;
+	if (!ok && !shown) {
 		report_http_error(&resp);
 		goto out;
 	}
@@ -156,43 +109,39 @@ static int run_rest(struct cli *c, const struct cli_parsed *p)
 		struct buf out;
 		cli_fmt_opts(c, &o);
 		buf_init(&out, 0);
-		int frc;
-		switch (p->cmd->id) {
-		case CMD_LIST:
-			frc = fmt_orders(doc, &o, &out);
-			break;
-		case CMD_HISTORY:
-			frc = fmt_changes(doc, &o, &out);
-			break;
-		case CMD_HEALTH:
-			frc = fmt_health(doc, &o, &out);
-			break;
-		default:
-			frc = fmt_order(doc, &o, &out);
-			break;
-		}
-		if (frc == 0) {
-			if (p->cmd->id == CMD_CREATE)
-				fprintf(stderr, "created order %s\n", fmt_member(doc, "id"));
-			else if (p->cmd->id == CMD_UPDATE)
-				fprintf(stderr, "updated order %s\n", fmt_member(doc, "id"));
-			else if (p->cmd->id == CMD_DELETE)
-				fprintf(stderr, "deleted order %s\n", fmt_member(doc, "id"));
+		if (p->cmd->format(doc, &o, &out) == 0) {
+			if (p->cmd->done)
+				fprintf(stderr, "%s order %s\n", p->cmd->done,
+					fmt_member(doc, "id"));
 			fflush(stderr);
 			fwrite(out.data, 1, out.len, stdout);
 		}
 		buf_release(&out);
-		if (p->cmd->id == CMD_LIST && http_response_header(&resp, "Link"))
-			fprintf(stderr, "(more orders exist: raise --limit to see them)\n");
+		if (p->cmd->more_note && http_response_header(&resp, "Link"))
+			fprintf(stderr, "%s\n", p->cmd->more_note);
 	}
 	fflush(stdout);
 	json_object_put(doc);
-	rc = is_health ? CLI_FAIL : CLI_OK;
+	rc = shown ? CLI_FAIL : CLI_OK;
 out:
 	free(url);
 	cli_request_release(&req);
 	http_response_release(&resp);
 	return rc;
+}
+
+int cli_help(struct cli *c, const struct cli_parsed *p)
+{
+	cli_print_commands(stdout, p->npos ? cli_command_find(p->pos[0]) : NULL, c->interactive);
+	fflush(stdout);
+	return CLI_OK;
+}
+
+int cli_quit(struct cli *c, const struct cli_parsed *p)
+{
+	(void)p;
+	c->quit = 1;
+	return CLI_OK;
 }
 
 int cli_run(struct cli *c, int argc, char **argv, int *quit)
@@ -205,19 +154,8 @@ int cli_run(struct cli *c, int argc, char **argv, int *quit)
 			fprintf(stderr, "Try 'orders-cli --help'.\n");
 		return CLI_USAGE;
 	}
-	switch (p.cmd->id) {
-	case CMD_HELP:
-		cli_print_commands(stdout, p.npos ? cli_command_find(p.pos[0]) : NULL,
-				   c->interactive);
-		fflush(stdout);
-		return CLI_OK;
-	case CMD_QUIT:
-	case CMD_EXIT:
-		*quit = 1;
-		return CLI_OK;
-	case CMD_WATCH:
-		return cli_watch(c, &p);
-	default:
-		return run_rest(c, &p);
-	}
+	c->quit = 0;
+	int rc = p.cmd->run ? p.cmd->run(c, &p) : run_rest(c, &p);
+	*quit = c->quit;
+	return rc;
 }

@@ -64,7 +64,7 @@ void cli_complete(const char *line, const char *const *ids, size_t nids, struct 
 	if (!cmd)
 		goto out;
 	const char *prev = words[index - 1];
-	if (cmd->id == CMD_HELP) {
+	if (cmd->command_arg) {
 		if (index == 1)
 			for (size_t i = 0; i < cli_ncommands; i++)
 				add(m, cli_commands[i].name, typed);
@@ -88,7 +88,9 @@ void cli_complete(const char *line, const char *const *ids, size_t nids, struct 
 	if (typed[0] == '-') {
 		for (int i = 0; i < CLI_MAX_FLAGS && cmd->flags[i]; i++)
 			add(m, cmd->flags[i], typed);
-		if (!cmd->shell_only && cmd->id != CMD_HELP)
+		for (int i = 0; i < CLI_MAX_BOOLS && cmd->bools[i]; i++)
+			add(m, cmd->bools[i], typed);
+		if (cmd->json_from)
 			add(m, "--json", typed);
 		goto out;
 	}

@@ -258,20 +258,11 @@ static int has_control(const char *s)
 	return 0;
 }
 
-const char *fmt_member(struct json_object *obj, const char *key)
+char *fmt_clean(const char *s)
 {
-	struct json_object *v;
-	if (!obj || !json_object_is_type(obj, json_type_object) ||
-	    !json_object_object_get_ex(obj, key, &v) || !v)
-		return NULL;
-	const char *s = json_object_get_string(v);
-	if (!json_object_is_type(v, json_type_string) || !has_control(s))
-		return s;
-	/* replace the member with a cleaned copy (blanks for tabs and line
-	 * breaks, '?' for the rest): human output reads server values here */
-	char *clean = xstrdup(s);
+	char *clean = xstrdup(s ? s : "");
 	unsigned char *w = (unsigned char *)clean;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)clean; *p; p++) {
 		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
 			*w++ = '?';
 			p++;
@@ -282,6 +273,21 @@ const char *fmt_member(struct json_object *obj, const char *key)
 		}
 	}
 	*w = '\0';
+	return clean;
+}
+
+const char *fmt_member(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+	if (!obj || !json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, key, &v) || !v)
+		return NULL;
+	const char *s = json_object_get_string(v);
+	if (!json_object_is_type(v, json_type_string) || !has_control(s))
+		return s;
+	/* replace the member with a cleaned copy: human output reads server
+	 * values here */
+	char *clean = fmt_clean(s);
 	json_object_object_add(obj, key, json_object_new_string(clean));
 	free(clean);
 	json_object_object_get_ex(obj, key, &v);
@@ -449,13 +455,17 @@ int fmt_health(struct json_object *health, const struct fmt_opts *o, struct buf 
 		return buf_printf(out, "%s\n", json_object_to_json_string(health));
 	json_object_object_foreach(health, key, val)
 	{
-		const char *v = val ? json_object_get_string(val) : "null";
+		/* keys and values are the server's text: no escapes through */
+		char *k = fmt_clean(key);
+		char *v = fmt_clean(val ? json_object_get_string(val) : "null");
 		const char *color = "";
-		if (o->color && strcmp(key, "status") == 0)
+		if (o->color && strcmp(k, "status") == 0)
 			color = strcmp(v, "healthy") == 0    ? "\033[32m"
 				: strcmp(v, "degraded") == 0 ? "\033[33m"
 							     : "\033[31m";
-		rc = buf_printf(out, "%-18s %s%s%s\n", key, color, v, *color ? RESET : "");
+		rc = buf_printf(out, "%-18s %s%s%s\n", k, color, v, *color ? RESET : "");
+		free(k);
+		free(v);
 		if (rc < 0)
 			break;
 	}

@@ -75,5 +75,9 @@ int fmt_health(struct json_object *health, const struct fmt_opts *o, struct buf 
  * with control characters is replaced in obj by a copy with '?' for each,
  * so nothing from the server can drive the terminal. */
 const char *fmt_member(struct json_object *obj, const char *key);
+/* A copy of server text s (NULL reads as "") that cannot drive the
+ * terminal: blanks for tabs and line breaks, '?' for other C0 and C1
+ * controls and DEL. Caller frees. */
+char *fmt_clean(const char *s);
 
 #endif

@@ -5,32 +5,34 @@
 #include "config.h"
 #include "err.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* The options table: drives getopt_long and --help. */
-static const struct cli_option {
-	const char *flag;
-	const char *env; /* NULL: flag only */
-	const char *def;
-	enum config_type type;
-	const char *meta;
-	const char *help;
-} options[] = {
-    {"api", "ORDERS_API_URL", "http://localhost:3000", CONFIG_HTTP_URL, "URL",
-     "orders-api base URL"},
-    {"relay", "ORDERS_RELAY_URL", "ws://localhost:8080", CONFIG_WS_URL, "URL",
-     "orders-relay WebSocket URL"},
-    {"token", "ORDERS_TOKEN", NULL, CONFIG_TOKEN, "TOKEN",
-     "bearer token (falls back to API_TOKEN)"},
-    {"json", NULL, NULL, CONFIG_STRING, NULL, "print the API's JSON (watch: one message a line)"},
-    {"no-color", NULL, NULL, CONFIG_STRING, NULL, "no colours (also NO_COLOR=1)"},
-    {"help", NULL, NULL, CONFIG_STRING, NULL, "show this help and exit"},
-    {"version", NULL, NULL, CONFIG_STRING, NULL, "show the version and exit"},
+/* The options, by their index in the table below; common/config reads
+ * them (flag > environment > ./.env > default) and stops at the command. */
+enum cli_option { OPT_API, OPT_RELAY, OPT_TOKEN, OPT_JSON, OPT_NO_COLOR, N_OPTIONS };
+
+static const struct config_option options[N_OPTIONS] = {
+    [OPT_API] = {"ORDERS_API_URL", "api", "http://localhost:3000", CONFIG_HTTP_URL,
+		 "orders-api base URL"},
+    [OPT_RELAY] = {"ORDERS_RELAY_URL", "relay", "ws://localhost:8080", CONFIG_WS_URL,
+		   "orders-relay WebSocket URL"},
+    [OPT_TOKEN] = {"ORDERS_TOKEN", "token", NULL, CONFIG_TOKEN,
+		   "bearer token (falls back to API_TOKEN)"},
+    [OPT_JSON] = {NULL, "json", NULL, CONFIG_BOOL,
+		  "print the API's JSON (watch: one message a line)"},
+    [OPT_NO_COLOR] = {NULL, "no-color", NULL, CONFIG_BOOL, "no colours (also NO_COLOR=1)"},
 };
-#define NOPTS (sizeof(options) / sizeof(options[0]))
+
+static void usage_line(FILE *out, const char *left, const char *env, const char *help,
+		       const char *def)
+{
+	fprintf(out, "  %-18s %-18s %s", left, env ? env : "", help);
+	if (def)
+		fprintf(out, " (default %s)", def);
+	fputc('\n', out);
+}
 
 static void usage(FILE *out)
 {
@@ -41,16 +43,16 @@ static void usage(FILE *out)
 		     "line from stdin.\n\n");
 	cli_print_commands(out, NULL, 0);
 	fprintf(out, "\nOptions (flags win over the environment, which wins over ./.env):\n");
-	for (size_t i = 0; i < NOPTS; i++) {
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		const struct config_option *o = &options[i];
 		char left[48];
-		snprintf(left, sizeof(left), "--%s%s%s", options[i].flag,
-			 options[i].meta ? "=" : "", options[i].meta ? options[i].meta : "");
-		fprintf(out, "  %-18s %-18s %s", left, options[i].env ? options[i].env : "",
-			options[i].help);
-		if (options[i].def)
-			fprintf(out, " (default %s)", options[i].def);
-		fputc('\n', out);
+		int bool_ = o->type == CONFIG_BOOL;
+		snprintf(left, sizeof(left), "--%s%s%s", o->flag, bool_ ? "" : "=",
+			 bool_ ? "" : config_type_hint(o->type));
+		usage_line(out, left, o->env, o->help, o->def);
 	}
+	usage_line(out, "--help", NULL, "show this help and exit", NULL);
+	usage_line(out, "--version", NULL, "show the version and exit", NULL);
 	fprintf(out, "\nExit codes: 0 success (also watch stopped by Ctrl-C or SIGTERM), 1 "
 		     "request failed,\n2 usage error. History: ~/.orders_cli_history. "
 		     "See orders-cli(1).\n");
@@ -59,95 +61,56 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	struct err err;
-	const char *val[NOPTS] = {0};
-	int json = 0, no_color = 0;
-	struct option lopts[NOPTS + 1];
-	memset(lopts, 0, sizeof(lopts));
-	for (size_t i = 0; i < NOPTS; i++) {
-		lopts[i].name = options[i].flag;
-		lopts[i].has_arg = options[i].meta ? required_argument : no_argument;
-		lopts[i].val = 1000 + (int)i;
-	}
+	struct config cfg = {0};
+	int operand = argc;
+	const struct config_mode mode = {.operand = &operand, .help = usage, .name_flag = 1};
+	/* .env first, alone: its errors are not about the command line */
 	if (config_read_env_file(".env", &err) < 0) {
 		fprintf(stderr, "orders-cli: %s\n", err.msg);
 		return CLI_USAGE;
 	}
-	opterr = 0;
-	for (;;) {
-		int o = getopt_long(argc, argv, "+h", lopts, NULL);
-		if (o == -1)
-			break;
-		if (o == 'h') {
-			usage(stdout);
+	int lrc = config_load_mode(&cfg, "orders-cli", NULL, NULL, options, N_OPTIONS, &mode, argc,
+				   argv, &err);
+	if (lrc != 0) {
+		config_release(&cfg);
+		if (lrc > 0)
 			return CLI_OK;
-		}
-		if (o >= 1000 && o < 1000 + (int)NOPTS) {
-			const char *f = options[o - 1000].flag;
-			if (strcmp(f, "help") == 0) {
-				usage(stdout);
-				return CLI_OK;
-			} else if (strcmp(f, "version") == 0) {
-				printf("orders-cli %s\n", ORDERS_VERSION);
-				return CLI_OK;
-			} else if (strcmp(f, "json") == 0) {
-				json = 1;
-			} else if (strcmp(f, "no-color") == 0) {
-				no_color = 1;
-			} else {
-				val[o - 1000] = optarg;
-			}
-			continue;
-		}
-		if (o == ':' || (o == '?' && optopt >= 1000))
-			fprintf(stderr, "orders-cli: option '%s' needs a value\n",
-				argv[optind - 1]);
-		else
-			fprintf(stderr, "orders-cli: unknown option '%s'\n", argv[optind - 1]);
-		fprintf(stderr, "Try 'orders-cli --help'.\n");
+		fprintf(stderr, "orders-cli: %s\nTry 'orders-cli --help'.\n", err.msg);
 		return CLI_USAGE;
 	}
-	for (size_t i = 0; i < NOPTS; i++) {
-		if (!options[i].env && !options[i].def)
-			continue;
-		const char *name = options[i].env;
-		if (!val[i] && options[i].env)
-			val[i] = getenv(options[i].env);
-		if (!val[i] && options[i].type == CONFIG_TOKEN && getenv("API_TOKEN")) {
-			val[i] = getenv("API_TOKEN");
-			name = "API_TOKEN";
-		}
-		if (val[i] && !*val[i])
-			val[i] = NULL;
-		if (!val[i])
-			val[i] = options[i].def;
+	const char *token = config_str(&cfg, OPT_TOKEN);
+	const char *api_token = getenv("API_TOKEN");
+	if (!token && api_token && *api_token) {
 		long long num;
-		char label[64];
-		snprintf(label, sizeof(label), "%s", name);
-		if (val[i] && config_check_value(label, options[i].type, val[i], &num, &err) < 0) {
-			fprintf(stderr, "orders-cli: %s (--%s)\n", err.msg, options[i].flag);
+		if (config_check_value("API_TOKEN", CONFIG_TOKEN, api_token, &num, &err) < 0) {
+			fprintf(stderr, "orders-cli: %s (--%s)\n", err.msg,
+				options[OPT_TOKEN].flag);
+			config_release(&cfg);
 			return CLI_USAGE;
 		}
+		token = api_token;
 	}
 	struct cli c;
 	memset(&c, 0, sizeof(c));
-	c.api = val[0];
-	c.relay = val[1];
-	c.token = val[2];
-	c.json = json;
+	c.api = config_str(&cfg, OPT_API);
+	c.relay = config_str(&cfg, OPT_RELAY);
+	c.token = token;
+	c.json = config_num(&cfg, OPT_JSON) != 0;
 	const char *nc = getenv("NO_COLOR");
 	const char *term = getenv("TERM");
-	c.color = !no_color && isatty(STDOUT_FILENO) && !(nc && *nc) &&
+	c.color = !config_num(&cfg, OPT_NO_COLOR) && isatty(STDOUT_FILENO) && !(nc && *nc) &&
 		  !(term && strcmp(term, "dumb") == 0);
 
 	int rc;
 	int quit = 0;
-	if (optind < argc)
-		rc = cli_run(&c, argc - optind, argv + optind, &quit);
+	if (operand < argc)
+		rc = cli_run(&c, argc - operand, argv + operand, &quit);
 	else if (isatty(STDIN_FILENO))
 		rc = cli_shell(&c);
 	else
 		rc = cli_script(&c, stdin);
 	cli_release(&c);
+	config_release(&cfg);
 	fflush(stdout);
 	return rc;
 }

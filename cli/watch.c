@@ -4,7 +4,12 @@
  * States: CONNECTING -> STREAMING -> (lost) BACKOFF -> CONNECTING ...;
  * any state -> STOPPED when cli_stop is set (Ctrl-C, SIGTERM). A first
  * connection that fails, or a handshake the server refuses (401, 403,
- * 404), ends the command with exit code 1. */
+ * 404), ends the command with exit code 1.
+ *
+ * The pause before a reconnect doubles from 100 ms to 5 s and starts
+ * again at 100 ms only after a connection proved itself: it carried an
+ * order_change or a heartbeat, or stayed up WATCH_STABLE_MS. A hello alone
+ * proves nothing (a relay that accepts and hangs up says hello too). */
 #include "change_filter.h"
 #include "cli.h"
 
@@ -20,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#define WATCH_STABLE_MS 10000
 
 static void on_stop(int sig)
 {
@@ -172,7 +179,7 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 		struct err err;
 		char *url = cli_watch_url(c->relay, p, last, epoch);
 		struct stream st;
-		int opened = stream_open(&st, url, p->sse, headers, &err);
+		int opened = stream_open(&st, url, cli_bool(p, "--sse"), headers, &err);
 		free(url);
 		if (opened < 0) {
 			if (cli_stop)
@@ -198,6 +205,8 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 		 * is silent forever: reconnect after 2.5 heartbeat intervals
 		 * without a message, two minutes until the interval is known. */
 		long long last_msg = clock_now_ms(), last_beat = 0, silence = 120000;
+		long long up_since = last_msg;
+		int proven = 0; /* an order_change or heartbeat arrived */
 		while (!cli_stop) {
 			const char *data = NULL;
 			size_t len = 0;
@@ -230,13 +239,14 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 				if (last_beat && last_msg - last_beat > 100)
 					silence = (last_msg - last_beat) * 5 / 2 + 1000;
 				last_beat = last_msg;
+				proven = 1;
 			}
 			if (type && strcmp(type, "hello") == 0) {
-				backoff = 100;
 				if (last < 0 && seq >= 0)
 					last = seq;
 				remember_epoch(epoch, doc);
 			} else if (type && strcmp(type, "order_change") == 0) {
+				proven = 1;
 				if (seq >= 0 && seq <= last)
 					show = 0; /* already printed before a reconnect */
 				else if (seq >= 0)
@@ -278,6 +288,8 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 			json_object_put(doc);
 		}
 		stream_close(&st, cli_stop);
+		if (proven || clock_now_ms() - up_since >= WATCH_STABLE_MS)
+			backoff = 100;
 		if (!cli_stop) {
 			pause_ms(backoff);
 			backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;

@@ -9,6 +9,7 @@
 #include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static int parse_number(const char *s, long long *out, const char **rest)
 {
@@ -156,6 +157,15 @@ int config_check_value(const char *env, enum config_type type, const char *value
 	case CONFIG_STRING:
 	case CONFIG_SECRET:
 		return 0;
+	case CONFIG_BOOL:
+		if (!strcmp(value, "1") || !strcasecmp(value, "true") || !strcasecmp(value, "yes"))
+			*num = 1;
+		else if (strcmp(value, "0") && strcasecmp(value, "false") &&
+			 strcasecmp(value, "no"))
+			return err_set(err, ERR_CONFIG,
+				       "%s: must be 1, 0, true, false, yes or no, got '%s'", env,
+				       value);
+		return 0;
 	case CONFIG_HOST:
 		if (!*value || strpbrk(value, " /\t"))
 			return err_set(err, ERR_CONFIG, "%s: not a host or address: '%s'", env,
@@ -282,6 +292,18 @@ int config_read_env_file(const char *path, struct err *err)
 	int lineno = 0;
 	while (fgets(line, sizeof(line), f)) {
 		lineno++;
+		size_t len = strlen(line);
+		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
+			/* fgets stopped at the buffer, not the line's end: the rest
+			 * would read as a line of its own (a variable nobody set) */
+			int next = fgetc(f);
+			if (next != EOF) {
+				fclose(f);
+				return err_set(err, ERR_CONFIG,
+					       "%s:%d: line too long (over %zu bytes)", path,
+					       lineno, sizeof(line) - 1);
+			}
+		}
 		char *p = line;
 		while (isspace((unsigned char)*p))
 			p++;
@@ -338,7 +360,7 @@ static void config_set(struct config_value *v, const char *s)
 	v->str = s ? xstrdup(s) : NULL;
 }
 
-static const char *type_hint(enum config_type t)
+const char *config_type_hint(enum config_type t)
 {
 	switch (t) {
 	case CONFIG_PORT:
@@ -378,8 +400,11 @@ void config_print_help(FILE *out, const char *program, const char *usage, const 
 		     "which wins over ./.env):\n");
 	for (size_t i = 0; i < n; i++) {
 		char left[64];
-		snprintf(left, sizeof(left), "--%s=%s", opts[i].flag, type_hint(opts[i].type));
-		fprintf(out, "  %-28s %-18s %s", left, opts[i].env, opts[i].help);
+		snprintf(left, sizeof(left), "--%s%s%s", opts[i].flag,
+			 opts[i].type == CONFIG_BOOL ? "" : "=",
+			 opts[i].type == CONFIG_BOOL ? "" : config_type_hint(opts[i].type));
+		fprintf(out, "  %-28s %-18s %s", left, opts[i].env ? opts[i].env : "",
+			opts[i].help);
 		if (opts[i].def)
 			fprintf(out, " (default %s)", opts[i].def);
 		fputc('\n', out);
@@ -395,6 +420,16 @@ void config_print_help(FILE *out, const char *program, const char *usage, const 
 int config_load(struct config *cfg, const char *program, const char *usage, const char *about,
 		const struct config_option *opts, size_t n, int argc, char **argv, struct err *err)
 {
+	return config_load_mode(cfg, program, usage, about, opts, n, NULL, argc, argv, err);
+}
+
+int config_load_mode(struct config *cfg, const char *program, const char *usage, const char *about,
+		     const struct config_option *opts, size_t n, const struct config_mode *mode,
+		     int argc, char **argv, struct err *err)
+{
+	static const struct config_mode plain;
+	if (!mode)
+		mode = &plain;
 	cfg->program = program;
 	cfg->opts = opts;
 	cfg->n = n;
@@ -403,7 +438,7 @@ int config_load(struct config *cfg, const char *program, const char *usage, cons
 	if (config_read_env_file(".env", err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		const char *e = getenv(opts[i].env);
+		const char *e = opts[i].env ? getenv(opts[i].env) : NULL;
 		/* VAR= (empty) means unset, as in most .env files */
 		config_set(&cfg->values[i], e && *e ? e : opts[i].def);
 		cfg->values[i].given = e && *e;
@@ -412,7 +447,7 @@ int config_load(struct config *cfg, const char *program, const char *usage, cons
 	struct option *lopts = xcalloc(n + 3, sizeof(*lopts));
 	for (size_t i = 0; i < n; i++) {
 		lopts[i].name = opts[i].flag;
-		lopts[i].has_arg = required_argument;
+		lopts[i].has_arg = opts[i].type == CONFIG_BOOL ? no_argument : required_argument;
 		lopts[i].val = 1000 + (int)i;
 	}
 	lopts[n].name = "help";
@@ -423,11 +458,14 @@ int config_load(struct config *cfg, const char *program, const char *usage, cons
 	opterr = 0;
 	optind = 1;
 	for (;;) {
-		int c = getopt_long(argc, argv, ":h", lopts, NULL);
+		int c = getopt_long(argc, argv, mode->operand ? "+:h" : ":h", lopts, NULL);
 		if (c == -1)
 			break;
 		if (c == 'h') {
-			config_print_help(stdout, program, usage, about, opts, n);
+			if (mode->help)
+				mode->help(stdout);
+			else
+				config_print_help(stdout, program, usage, about, opts, n);
 			rc = 1;
 			goto out;
 		}
@@ -436,12 +474,20 @@ int config_load(struct config *cfg, const char *program, const char *usage, cons
 			rc = 1;
 			goto out;
 		}
+		if (c >= 1000 && c < 1000 + (int)n && opts[c - 1000].type == CONFIG_BOOL) {
+			config_set(&cfg->values[c - 1000], "1");
+			cfg->values[c - 1000].given = 1;
+			continue;
+		}
 		if (c >= 1000 && c < 1000 + (int)n) {
 			config_set(&cfg->values[c - 1000], *optarg ? optarg : opts[c - 1000].def);
 			cfg->values[c - 1000].given = *optarg != '\0';
 			continue;
 		}
-		if (c == ':') {
+		if (c == '?' && optopt >= 1000 && optopt < 1000 + (int)n) {
+			rc = err_set(err, ERR_CONFIG, "option '--%s' takes no value",
+				     opts[optopt - 1000].flag);
+		} else if (c == ':') {
 			rc =
 			    err_set(err, ERR_CONFIG, "option '%s' needs a value", argv[optind - 1]);
 		} else {
@@ -449,15 +495,22 @@ int config_load(struct config *cfg, const char *program, const char *usage, cons
 		}
 		goto out;
 	}
-	if (optind < argc) {
+	if (mode->operand) {
+		*mode->operand = optind;
+	} else if (optind < argc) {
 		rc = err_set(err, ERR_CONFIG, "unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!cfg->values[i].str)
 			continue;
-		if (config_check_value(opts[i].env, opts[i].type, cfg->values[i].str,
-				       &cfg->values[i].num, err) < 0) {
+		if (config_check_value(opts[i].env ? opts[i].env : opts[i].flag, opts[i].type,
+				       cfg->values[i].str, &cfg->values[i].num, err) < 0) {
+			if (mode->name_flag) {
+				char msg[sizeof(err->msg)];
+				snprintf(msg, sizeof(msg), "%s", err->msg);
+				err_set(err, err->kind, "%s (--%s)", msg, opts[i].flag);
+			}
 			rc = -1;
 			goto out;
 		}
@@ -477,30 +530,62 @@ void config_release(struct config *cfg)
 	cfg->values = NULL;
 }
 
+static const struct config_value *config_at(const struct config *cfg, int opt)
+{
+	return cfg->values && opt >= 0 && (size_t)opt < cfg->n ? &cfg->values[opt] : NULL;
+}
+
 static const struct config_value *config_find(const struct config *cfg, const char *env)
 {
 	for (size_t i = 0; i < cfg->n; i++)
-		if (strcmp(cfg->opts[i].env, env) == 0)
-			return &cfg->values[i];
+		if (cfg->opts[i].env && strcmp(cfg->opts[i].env, env) == 0)
+			return config_at(cfg, (int)i);
 	return NULL;
 }
 
-const char *config_str(const struct config *cfg, const char *env)
+static const char *value_str(const struct config_value *v)
 {
-	const struct config_value *v = config_find(cfg, env);
 	return v ? v->str : NULL;
 }
 
-long long config_num(const struct config *cfg, const char *env)
+static long long value_num(const struct config_value *v)
 {
-	const struct config_value *v = config_find(cfg, env);
 	return v && v->str ? v->num : 0;
 }
 
-int config_given(const struct config *cfg, const char *env)
+static int value_given(const struct config_value *v)
 {
-	const struct config_value *v = config_find(cfg, env);
 	return v && v->given;
+}
+
+const char *config_str_at(const struct config *cfg, int opt)
+{
+	return value_str(config_at(cfg, opt));
+}
+
+long long config_num_at(const struct config *cfg, int opt)
+{
+	return value_num(config_at(cfg, opt));
+}
+
+int config_given_at(const struct config *cfg, int opt)
+{
+	return value_given(config_at(cfg, opt));
+}
+
+const char *config_str_env(const struct config *cfg, const char *env)
+{
+	return value_str(config_find(cfg, env));
+}
+
+long long config_num_env(const struct config *cfg, const char *env)
+{
+	return value_num(config_find(cfg, env));
+}
+
+int config_given_env(const struct config *cfg, const char *env)
+{
+	return value_given(config_find(cfg, env));
 }
 
 void config_log_init(const struct config *cfg, const char *tag)

@@ -3,6 +3,13 @@
  * .env file, the environment, getopt_long flags, validation and --help.
  * Precedence: flag > environment > ./.env > default.
  *
+ * A program names its options with an enum that indexes its table
+ * ([OPT_PORT] = {"PORT", "port", ...}) and reads them by that index,
+ * config_num(&cfg, OPT_PORT), so a misspelt option does not compile.
+ * The shared groups come as macros taking the enum's prefix:
+ * CONFIG_DB_OPTION_IDS(OPT_) in the enum, CONFIG_DB_OPTIONS(OPT_) in the
+ * table (likewise CONFIG_LOG_...).
+ *
  * A bad value is reported in one line naming the variable
  * ("PORT: must be a port number 1..65535, got '70000'"); the program then
  * exits with code 2. */
@@ -29,10 +36,11 @@ enum config_type {
 	CONFIG_TOKEN,	   /* 16..256 of A-Z a-z 0-9 . _ ~ - (secret: never printed) */
 	CONFIG_ORIGINS,	   /* comma list of scheme://host[:port] */
 	CONFIG_SECRET,	   /* any text, never printed */
+	CONFIG_BOOL,	   /* a flag without a value ("--json"); env: 1 0 true false yes no */
 };
 
 struct config_option {
-	const char *env;  /* environment and .env name, e.g. "PORT" */
+	const char *env;  /* environment and .env name, e.g. "PORT"; NULL: flag only */
 	const char *flag; /* long flag without dashes, e.g. "port" */
 	const char *def;  /* default text, or NULL for unset */
 	enum config_type type;
@@ -45,6 +53,17 @@ struct config_value {
 	int given;     /* 1 when set by a flag, the environment or .env (not the default) */
 };
 
+/* How config_load_mode reads argv; all members may be 0. */
+struct config_mode {
+	/* Stop at the first operand (getopt's "+"): its index is stored
+	 * here (argc when there is none) instead of refusing it. */
+	int *operand;
+	/* Prints --help instead of config_print_help. */
+	void (*help)(FILE *out);
+	/* Bad values name the flag too: "ORDERS_API_URL: ... (--api)". */
+	int name_flag;
+};
+
 struct config {
 	const char *program;
 	const struct config_option *opts;
@@ -52,26 +71,28 @@ struct config {
 	struct config_value *values;
 };
 
-/* The options every program that reaches PostgreSQL shares. */
-#define CONFIG_DB_OPTIONS                                                                          \
-	{"DATABASE_URL", "database-url", NULL, CONFIG_DB_URL,                                      \
-	 "libpq URI or conninfo; overrides the DB_* five"},                                        \
-	    {"DB_HOST", "db-host", "localhost", CONFIG_STRING, "database host"},                   \
-	    {"DB_PORT", "db-port", "5432", CONFIG_PORT, "database port"},                          \
-	    {"DB_NAME", "db-name", "realtime_orders", CONFIG_STRING, "database name"},             \
-	    {"DB_USER", "db-user", "postgres", CONFIG_STRING, "database user"},                    \
-	{                                                                                          \
-		"DB_PASSWORD", "db-password", NULL, CONFIG_SECRET, "database password"             \
-	}
+/* The options every program that reaches PostgreSQL shares: their enum
+ * members and table rows for a prefix P (CONFIG_DB_OPTION_IDS(OPT_) gives
+ * OPT_DATABASE_URL, OPT_DB_HOST ... OPT_DB_PASSWORD). */
+#define CONFIG_DB_OPTION_IDS(P)                                                                    \
+	P##DATABASE_URL, P##DB_HOST, P##DB_PORT, P##DB_NAME, P##DB_USER, P##DB_PASSWORD
+#define CONFIG_DB_OPTIONS(P)                                                                       \
+	[P##DATABASE_URL] = {"DATABASE_URL", "database-url", NULL, CONFIG_DB_URL,                  \
+			     "libpq URI or conninfo; overrides the DB_* five"},                    \
+	[P##DB_HOST] = {"DB_HOST", "db-host", "localhost", CONFIG_STRING, "database host"},        \
+	[P##DB_PORT] = {"DB_PORT", "db-port", "5432", CONFIG_PORT, "database port"},               \
+	[P##DB_NAME] = {"DB_NAME", "db-name", "realtime_orders", CONFIG_STRING, "database name"},  \
+	[P##DB_USER] = {"DB_USER", "db-user", "postgres", CONFIG_STRING, "database user"},         \
+	[P##DB_PASSWORD] = {"DB_PASSWORD", "db-password", NULL, CONFIG_SECRET,                     \
+			    "database password"}
 
 /* The logging options of the servers; start the logger with config_log_init. */
-#define CONFIG_LOG_OPTION                                                                          \
-	{"LOG_LEVEL", "log-level", "info", CONFIG_LOG_LEVEL,                                       \
-	 "debug, info, warn or error (stderr)"},                                                   \
-	{                                                                                          \
-		"LOG_FORMAT", "log-format", "text", CONFIG_LOG_FORMAT,                             \
-		    "text, or json: one JSON object per line"                                      \
-	}
+#define CONFIG_LOG_OPTION_IDS(P) P##LOG_LEVEL, P##LOG_FORMAT
+#define CONFIG_LOG_OPTIONS(P)                                                                      \
+	[P##LOG_LEVEL] = {"LOG_LEVEL", "log-level", "info", CONFIG_LOG_LEVEL,                      \
+			  "debug, info, warn or error (stderr)"},                                  \
+	[P##LOG_FORMAT] = {"LOG_FORMAT", "log-format", "text", CONFIG_LOG_FORMAT,                  \
+			   "text, or json: one JSON object per line"}
 
 /* Load the configuration. argv is read with getopt_long; `usage` is the
  * first line of --help and `about` the paragraph under it.
@@ -80,20 +101,45 @@ struct config {
 int config_load(struct config *cfg, const char *program, const char *usage, const char *about,
 		const struct config_option *opts, size_t n, int argc, char **argv, struct err *err)
     __attribute__((warn_unused_result));
+/* The same with a mode (NULL: as config_load). */
+int config_load_mode(struct config *cfg, const char *program, const char *usage, const char *about,
+		     const struct config_option *opts, size_t n, const struct config_mode *mode,
+		     int argc, char **argv, struct err *err) __attribute__((warn_unused_result));
 void config_release(struct config *cfg);
 
-/* Borrowed string of an option by environment name, NULL if unset. */
-const char *config_str(const struct config *cfg, const char *env);
-/* Parsed number (milliseconds, bytes, port...), 0 if unset. */
-long long config_num(const struct config *cfg, const char *env);
-/* 1 when the option was set by a flag, the environment or ./.env (a
- * non-empty value), 0 when it holds its default or is unset. */
-int config_given(const struct config *cfg, const char *env);
+/* Reading an option by its index in the table (the program's enum):
+ * config_str   borrowed string, NULL if unset;
+ * config_num   parsed number (milliseconds, bytes, port...; 1 for a given
+ *              boolean), 0 if unset;
+ * config_given 1 when set by a flag, the environment or ./.env (a
+ *              non-empty value), 0 when it holds its default or is unset.
+ * An index outside the table reads as unset. */
+const char *config_str_at(const struct config *cfg, int opt);
+long long config_num_at(const struct config *cfg, int opt);
+int config_given_at(const struct config *cfg, int opt);
+/* The same by environment name, for a common module that reads a shared
+ * group (db_conninfo: the CONFIG_DB_OPTIONS) whatever the table's order;
+ * an unknown name reads as unset. */
+const char *config_str_env(const struct config *cfg, const char *env);
+long long config_num_env(const struct config *cfg, const char *env);
+int config_given_env(const struct config *cfg, const char *env);
+/* config_str(cfg, OPT_X) or config_str(cfg, "NAME"): by the argument's type. */
+#define config_str(cfg, key)                                                                       \
+	_Generic((key), char *: config_str_env, const char *: config_str_env, default: config_str_at)( \
+	    cfg, key)
+#define config_num(cfg, key)                                                                       \
+	_Generic((key), char *: config_num_env, const char *: config_num_env, default: config_num_at)( \
+	    cfg, key)
+#define config_given(cfg, key)                                                                     \
+	_Generic((key), char *: config_given_env, const char *: config_given_env,                  \
+	    default: config_given_at)(cfg, key)
 /* Start the logger from LOG_LEVEL and LOG_FORMAT (a CONFIG_LOG_OPTION
  * table): text lines carry tag (borrowed, e.g. "api"), json lines the
  * program name given to config_load. */
 void config_log_init(const struct config *cfg, const char *tag);
 
+/* The placeholder --help shows for a type's value ("URL", "DURATION"...). */
+const char *config_type_hint(enum config_type type);
 /* Print --help for a table to out. */
 void config_print_help(FILE *out, const char *program, const char *usage, const char *about,
 		       const struct config_option *opts, size_t n);
@@ -108,7 +154,8 @@ int config_check_value(const char *env, enum config_type type, const char *value
 		       struct err *err) __attribute__((warn_unused_result));
 
 /* Read KEY=VALUE lines of a .env file into the environment without
- * overriding variables already set. Missing file is not an error. */
+ * overriding variables already set. Missing file is not an error; a line
+ * without "=" or over 4095 bytes is (ERR_CONFIG naming file:line). */
 int config_read_env_file(const char *path, struct err *err) __attribute__((warn_unused_result));
 
 #endif

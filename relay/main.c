@@ -38,36 +38,57 @@
 #define STR_(x) #x
 #define STR(x)	STR_(x)
 
-static const struct config_option options[] = {
-    CONFIG_DB_OPTIONS,
-    CONFIG_LOG_OPTION,
-    {"HOST", "host", "127.0.0.1", CONFIG_HOST, "bind address"},
-    {"WS_PORT", "ws-port", "8080", CONFIG_PORT, "WebSocket, /health and /metrics port"},
-    {"PING_INTERVAL", "ping-interval", "30s", CONFIG_DURATION,
-     "WebSocket ping and heartbeat period; a client silent for two is dropped"},
-    {"CHANGES_RETENTION", "changes-retention", "24h", CONFIG_DURATION,
-     "how long the change log keeps events (older since= gets resync)"},
-    {"CLIENT_BACKLOG", "client-backlog", "8MiB", CONFIG_SIZE,
-     "unsent data per client before it is closed with 1008 slow consumer"},
-    {"MAX_CLIENTS", "max-clients", "1000", CONFIG_COUNT,
-     "most WebSocket connections; each holds one server thread with a "
-     "128 KiB stack, plus " STR(HTTP_THREADS) " threads for HTTP, so N allows N clients "
-					      "(at most pid_max - 2000)"},
-    {"SENDER_THREADS", "sender-threads", "64", CONFIG_COUNT,
-     "most threads writing to clients; a client that stops reading holds one "
-     "until its write times out, the others go on"},
-    {"WRITE_TIMEOUT", "write-timeout", "10s", CONFIG_DURATION,
-     "a write blocked this long drops the client"},
-    {"API_TOKEN", "api-token", NULL, CONFIG_TOKEN,
-     "with READ_TOKEN: either token lets a client subscribe"},
-    {"READ_TOKEN", "read-token", NULL, CONFIG_TOKEN,
-     "when set, the stream needs READ_TOKEN or API_TOKEN (access_token=, "
-     "Authorization: Bearer, or the subprotocol bearer.<token>)"},
-    {"ALLOWED_ORIGINS", "allowed-origins", NULL, CONFIG_ORIGINS,
-     "browser origins allowed to connect (default: same host as the relay, any port)"},
+/* The options, by their index in the table below. */
+enum relay_option {
+	CONFIG_DB_OPTION_IDS(OPT_),
+	CONFIG_LOG_OPTION_IDS(OPT_),
+	OPT_HOST,
+	OPT_WS_PORT,
+	OPT_PING_INTERVAL,
+	OPT_CHANGES_RETENTION,
+	OPT_CLIENT_BACKLOG,
+	OPT_MAX_CLIENTS,
+	OPT_SENDER_THREADS,
+	OPT_WRITE_TIMEOUT,
+	OPT_API_TOKEN,
+	OPT_READ_TOKEN,
+	OPT_ALLOWED_ORIGINS,
+	NOPTS
 };
-#define NOPTS (sizeof(options) / sizeof(options[0]))
 
+static const struct config_option options[NOPTS] = {
+    CONFIG_DB_OPTIONS(OPT_),
+    CONFIG_LOG_OPTIONS(OPT_),
+    [OPT_HOST] = {"HOST", "host", "127.0.0.1", CONFIG_HOST, "bind address"},
+    [OPT_WS_PORT] = {"WS_PORT", "ws-port", "8080", CONFIG_PORT,
+		     "WebSocket, /health and /metrics port"},
+    [OPT_PING_INTERVAL] =
+	{"PING_INTERVAL", "ping-interval", "30s", CONFIG_DURATION,
+	 "WebSocket ping and heartbeat period; a client silent for two is dropped"},
+    [OPT_CHANGES_RETENTION] = {"CHANGES_RETENTION", "changes-retention", "24h", CONFIG_DURATION,
+			       "how long the change log keeps events (older since= gets resync)"},
+    [OPT_CLIENT_BACKLOG] = {"CLIENT_BACKLOG", "client-backlog", "8MiB", CONFIG_SIZE,
+			    "unsent data per client before it is closed with 1008 slow consumer"},
+    [OPT_MAX_CLIENTS] = {"MAX_CLIENTS", "max-clients", "1000", CONFIG_COUNT,
+			 "most WebSocket connections; each holds one server thread with a "
+			 "128 KiB stack, plus " STR(
+			     HTTP_THREADS) " threads for HTTP, so N allows N clients "
+					   "(at most pid_max - 2000)"},
+    [OPT_SENDER_THREADS] =
+	{"SENDER_THREADS", "sender-threads", "64", CONFIG_COUNT,
+	 "most threads writing to clients; a client that stops reading holds one "
+	 "until its write times out, the others go on"},
+    [OPT_WRITE_TIMEOUT] = {"WRITE_TIMEOUT", "write-timeout", "10s", CONFIG_DURATION,
+			   "a write blocked this long drops the client"},
+    [OPT_API_TOKEN] = {"API_TOKEN", "api-token", NULL, CONFIG_TOKEN,
+		       "with READ_TOKEN: either token lets a client subscribe"},
+    [OPT_READ_TOKEN] = {"READ_TOKEN", "read-token", NULL, CONFIG_TOKEN,
+			"when set, the stream needs READ_TOKEN or API_TOKEN (access_token=, "
+			"Authorization: Bearer, or the subprotocol bearer.<token>)"},
+    [OPT_ALLOWED_ORIGINS] =
+	{"ALLOWED_ORIGINS", "allowed-origins", NULL, CONFIG_ORIGINS,
+	 "browser origins allowed to connect (default: same host as the relay, any port)"},
+};
 /* civetweb 1.15 closes a WebSocket after this many unanswered pings
  * (MG_MAX_UNANSWERED_PING in its source). */
 #define CIVETWEB_UNANSWERED_PINGS 5
@@ -128,7 +149,7 @@ static int prepare_limits(long max_clients, struct err *err)
 static struct mg_context *start_server(struct relay *r, const struct config *cfg, long long port,
 				       struct err *err)
 {
-	const char *host = config_str(cfg, "HOST");
+	const char *host = config_str(cfg, OPT_HOST);
 	char ports[300], threads[32], wtimeout[32];
 	if (strchr(host, ':'))
 		snprintf(ports, sizeof(ports), "[%s]:%lld", host, port);
@@ -139,14 +160,14 @@ static struct mg_context *start_server(struct relay *r, const struct config *cfg
 	 * by the catch-up thread (catchup.h); the socket write itself gives up
 	 * a little later, so the close frame can still reach a reader that
 	 * wakes up */
-	snprintf(wtimeout, sizeof(wtimeout), "%lld", config_num(cfg, "WRITE_TIMEOUT") + 2000);
+	snprintf(wtimeout, sizeof(wtimeout), "%lld", config_num(cfg, OPT_WRITE_TIMEOUT) + 2000);
 	/* A connection is only ever closed by its own worker thread: closing it
 	 * from another thread races with the worker leaving its read loop. So
 	 * civetweb's own ping/pong drops silent peers: after
 	 * CIVETWEB_UNANSWERED_PINGS pings each a websocket_timeout apart go
 	 * unanswered, the worker closes the socket - two PING_INTERVALs. */
 	char wsidle[32];
-	long long idle = 2 * config_num(cfg, "PING_INTERVAL") / CIVETWEB_UNANSWERED_PINGS;
+	long long idle = 2 * config_num(cfg, OPT_PING_INTERVAL) / CIVETWEB_UNANSWERED_PINGS;
 	snprintf(wsidle, sizeof(wsidle), "%lld", idle < 50 ? 50 : idle);
 	const char *opts[] = {"listening_ports",
 			      ports,
@@ -210,15 +231,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	config_log_init(&cfg, "relay");
-	r.max_clients = (int)config_num(&cfg, "MAX_CLIENTS");
-	r.backlog = (size_t)config_num(&cfg, "CLIENT_BACKLOG");
-	r.ping_ms = (long)config_num(&cfg, "PING_INTERVAL");
-	r.write_timeout_ms = config_num(&cfg, "WRITE_TIMEOUT");
+	r.max_clients = (int)config_num(&cfg, OPT_MAX_CLIENTS);
+	r.backlog = (size_t)config_num(&cfg, OPT_CLIENT_BACKLOG);
+	r.ping_ms = (long)config_num(&cfg, OPT_PING_INTERVAL);
+	r.write_timeout_ms = config_num(&cfg, OPT_WRITE_TIMEOUT);
 	r.stop = &stop_flag;
 	conninfo = db_conninfo(&cfg, &err);
 	if (!conninfo ||
-	    auth_init(&r.auth, config_str(&cfg, "API_TOKEN"), config_str(&cfg, "READ_TOKEN"),
-		      config_str(&cfg, "ALLOWED_ORIGINS"), &err) < 0) {
+	    auth_init(&r.auth, config_str(&cfg, OPT_API_TOKEN), config_str(&cfg, OPT_READ_TOKEN),
+		      config_str(&cfg, OPT_ALLOWED_ORIGINS), &err) < 0) {
 		fprintf(stderr, "orders-relay: %s\nTry 'orders-relay --help'\n", err.msg);
 		free(conninfo);
 		config_release(&cfg);
@@ -246,8 +267,8 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	r.listener =
-	    listener_new(conninfo, config_num(&cfg, "CHANGES_RETENTION"), 10000, &stop_flag, &err);
+	r.listener = listener_new(conninfo, config_num(&cfg, OPT_CHANGES_RETENTION), 10000,
+				  &stop_flag, &err);
 	if (!r.listener) {
 		if (err.kind == ERR_SHUTTING_DOWN) {
 			log_info("stopped during start-up");
@@ -257,7 +278,7 @@ int main(int argc, char **argv)
 		code = 1;
 		goto out;
 	}
-	r.senders = sender_pool_new(2, (int)config_num(&cfg, "SENDER_THREADS"));
+	r.senders = sender_pool_new(2, (int)config_num(&cfg, OPT_SENDER_THREADS));
 	char epoch[CHANGE_EPOCH_MAX];
 	listener_epoch(r.listener, epoch);
 	r.hub = hub_new(&r, listener_start_seq(r.listener), epoch);
@@ -268,7 +289,7 @@ int main(int argc, char **argv)
 		code = 1;
 		goto out;
 	}
-	ctx = start_server(&r, &cfg, config_num(&cfg, "WS_PORT"), &err);
+	ctx = start_server(&r, &cfg, config_num(&cfg, OPT_WS_PORT), &err);
 	if (!ctx) {
 		log_error("%s", err.msg);
 		code = 1;
@@ -276,7 +297,7 @@ int main(int argc, char **argv)
 	}
 	log_info("listening on ws://%s:%lld/ from seq %lld (max %d clients, ping %ld ms, "
 		 "backlog %zu bytes)",
-		 config_str(&cfg, "HOST"), config_num(&cfg, "WS_PORT"), hub_last(r.hub),
+		 config_str(&cfg, OPT_HOST), config_num(&cfg, OPT_WS_PORT), hub_last(r.hub),
 		 r.max_clients, r.ping_ms, r.backlog);
 
 	long long next_ping = clock_now_ms() + r.ping_ms;

@@ -344,6 +344,43 @@ static void test_env_file(void)
 	unlink(".env");
 }
 
+/* A line longer than the reader's 4095 bytes is refused with its number,
+ * not split into a cut value and a second "variable" made of its tail. */
+static void test_env_file_long_line(void)
+{
+	unsetenv("TC_LONG");
+	unsetenv("TC_TAIL");
+	char *text = malloc(6000);
+	int n = snprintf(text, 6000, "TC_FIRST=1\nTC_LONG=");
+	memset(text + n, 'x', 4094);
+	n += 4094;
+	/* after the split the tail would read as TC_TAIL=bad */
+	snprintf(text + n, 6000 - (size_t)n, "TC_TAIL=bad\n");
+	write_file(".env", text);
+	free(text);
+	struct err e;
+	err_clear(&e);
+	CHECK(config_read_env_file(".env", &e) < 0);
+	CHECK(e.kind == ERR_CONFIG);
+	CHECK(strstr(e.msg, ".env:2") != NULL);
+	CHECK(strstr(e.msg, "too long") != NULL);
+	CHECK(getenv("TC_TAIL") == NULL);
+	CHECK(getenv("TC_LONG") == NULL);
+
+	/* exactly 4095 bytes with its newline still fits */
+	text = malloc(6000);
+	n = snprintf(text, 6000, "TC_LONG=");
+	memset(text + n, 'y', 4094 - (size_t)n);
+	snprintf(text + 4094, 6000 - 4094, "\n");
+	write_file(".env", text);
+	free(text);
+	err_clear(&e);
+	CHECK(config_read_env_file(".env", &e) == 0);
+	CHECK(getenv("TC_LONG") && strlen(getenv("TC_LONG")) == 4094 - 8);
+	unsetenv("TC_LONG");
+	unlink(".env");
+}
+
 /* Unquoted values may carry a trailing " # comment" (dotenv, docker compose). */
 static void test_env_file_inline_comment(void)
 {
@@ -563,10 +600,11 @@ static void test_given(void)
 	clear_opts_env();
 }
 
-/* CONFIG_LOG_OPTION is LOG_LEVEL and LOG_FORMAT; config_log_init applies them. */
+/* CONFIG_LOG_OPTIONS is LOG_LEVEL and LOG_FORMAT; config_log_init applies them. */
 static void test_log_option(void)
 {
-	static const struct config_option log_opts[] = {CONFIG_LOG_OPTION};
+	enum { CONFIG_LOG_OPTION_IDS(L_), L_N };
+	static const struct config_option log_opts[L_N] = {CONFIG_LOG_OPTIONS(L_)};
 	CHECK(sizeof(log_opts) / sizeof(log_opts[0]) == 2);
 	CHECK_STR(log_opts[0].env, "LOG_LEVEL");
 	CHECK_STR(log_opts[1].env, "LOG_FORMAT");
@@ -588,6 +626,7 @@ static void test_log_option(void)
 		CHECK(config_load(&cfg, "orders-test", "u", NULL, log_opts, 2, 2, (char **)argv,
 				  &e) == 0);
 		CHECK(config_num(&cfg, "LOG_FORMAT") == LOG_FORMAT_JSON);
+		CHECK(config_num(&cfg, L_LOG_FORMAT) == LOG_FORMAT_JSON);
 		config_log_init(&cfg, "test");
 		CHECK(log_enabled(LOG_DEBUG));
 		config_release(&cfg);
@@ -597,8 +636,79 @@ static void test_log_option(void)
 	log_set_format(LOG_FORMAT_TEXT, NULL);
 }
 
+/* A program's enum indexes its table; booleans, flag-only options, and the
+ * mode that stops at the first operand (orders-cli COMMAND ARGS...). */
+static void test_indexed_bool_and_operands(void)
+{
+	enum { T_PORT, T_JSON, T_QUIET, T_N };
+	static const struct config_option t[T_N] = {
+	    [T_PORT] = {"TC_PORT", "port", "3000", CONFIG_PORT, "a port"},
+	    [T_JSON] = {NULL, "json", NULL, CONFIG_BOOL, "flag only"},
+	    [T_QUIET] = {"TC_QUIET", "quiet", NULL, CONFIG_BOOL, "a boolean"},
+	};
+	struct config cfg;
+	struct err e;
+	int operand = -1;
+	struct config_mode mode = {.operand = &operand, .name_flag = 1};
+	unsetenv("TC_PORT");
+	unsetenv("TC_QUIET");
+	{
+		memset(&cfg, 0, sizeof(cfg));
+		const char *argv[] = {"t", "--json", "--port=4000", "list", "--quiet", NULL};
+		CHECK(config_load_mode(&cfg, "t", "u", NULL, t, T_N, &mode, 5, (char **)argv, &e) ==
+		      0);
+		CHECK(operand == 3); /* "list": what follows is the command's */
+		CHECK(config_num(&cfg, T_PORT) == 4000 && config_given(&cfg, T_PORT));
+		CHECK(config_num(&cfg, T_JSON) == 1 && config_given(&cfg, T_JSON));
+		CHECK(config_num(&cfg, T_QUIET) == 0 && !config_given(&cfg, T_QUIET));
+		CHECK(config_str(&cfg, T_QUIET) == NULL);
+		CHECK(config_str(&cfg, T_N) == NULL && config_num(&cfg, -1) == 0);
+		config_release(&cfg);
+	}
+	{
+		memset(&cfg, 0, sizeof(cfg));
+		setenv("TC_QUIET", "yes", 1);
+		const char *argv[] = {"t", NULL};
+		CHECK(config_load_mode(&cfg, "t", "u", NULL, t, T_N, &mode, 1, (char **)argv, &e) ==
+		      0);
+		CHECK(operand == 1 && config_num(&cfg, T_QUIET) == 1 && !config_num(&cfg, T_JSON));
+		config_release(&cfg);
+		setenv("TC_QUIET", "maybe", 1);
+		memset(&cfg, 0, sizeof(cfg));
+		CHECK(config_load_mode(&cfg, "t", "u", NULL, t, T_N, &mode, 1, (char **)argv, &e) <
+		      0);
+		CHECK_STR(e.msg, "TC_QUIET: must be 1, 0, true, false, yes or no, got 'maybe' "
+				 "(--quiet)");
+		config_release(&cfg);
+		unsetenv("TC_QUIET");
+	}
+	{
+		memset(&cfg, 0, sizeof(cfg));
+		const char *argv[] = {"t", "--json=1", NULL};
+		CHECK(config_load(&cfg, "t", "u", NULL, t, T_N, 2, (char **)argv, &e) < 0);
+		CHECK_STR(e.msg, "option '--json' takes no value");
+		config_release(&cfg);
+		memset(&cfg, 0, sizeof(cfg));
+		const char *argv2[] = {"t", "list", NULL};
+		CHECK(config_load(&cfg, "t", "u", NULL, t, T_N, 2, (char **)argv2, &e) < 0);
+		CHECK_STR(e.msg, "unexpected argument 'list'");
+		config_release(&cfg);
+	}
+	FILE *f = tmpfile();
+	config_print_help(f, "t", "u", NULL, t, T_N);
+	rewind(f);
+	char text[2048] = "";
+	CHECK(fread(text, 1, sizeof(text) - 1, f) > 0);
+	fclose(f);
+	CHECK(strstr(text, "  --json                                          flag only\n") !=
+	      NULL);
+	CHECK(strstr(text, "  --quiet                      TC_QUIET           a boolean\n") !=
+	      NULL);
+}
+
 int main(void)
 {
+	test_indexed_bool_and_operands();
 	char dir[] = "/tmp/test_config_XXXXXX";
 	if (!mkdtemp(dir) || chdir(dir) < 0) {
 		perror("mkdtemp");
@@ -612,6 +722,7 @@ int main(void)
 	test_tokens();
 	test_env_file();
 	test_env_file_inline_comment();
+	test_env_file_long_line();
 	test_load();
 	test_empty_means_unset();
 	test_given();

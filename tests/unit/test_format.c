@@ -210,6 +210,39 @@ static void test_control_characters(void)
 	buf_release(&b);
 }
 
+/* health prints every key and value the server sends: none may carry an
+ * escape sequence, in keys either, coloured or not. */
+static void test_health_control_characters(void)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	struct json_object *h = parse("{\"status\":\"\\u001b]0;pwned\\u0007\","
+				      "\"x\\u001b[2J\":\"a\\u009bb\\u007f\"}");
+	CHECK(h != NULL);
+	for (int color = 0; color <= 1; color++) {
+		struct fmt_opts o = {.now = 1795662000, .color = color};
+		buf_reset(&b);
+		CHECK(fmt_health(h, &o, &b) == 0);
+		/* the only ESC left is the colour this program adds */
+		const char *text = b.data;
+		if (color)
+			CHECK(strncmp(strchr(text, 0x1b), "\033[31m?]0;pwned?\033[0m", 19) == 0);
+		else
+			CHECK(strchr(text, 0x1b) == NULL);
+		CHECK(strchr(text, 0x07) == NULL && strchr(text, 0x7f) == NULL &&
+		      strstr(text, "\xc2\x9b") == NULL);
+		CHECK(strstr(text, "x?[2J") != NULL && strstr(text, "a?b?") != NULL);
+	}
+	json_object_put(h);
+	char *c = fmt_clean("tab\there\x1b[1m\xc2\x85.");
+	CHECK_STR(c, "tab here?[1m?.");
+	free(c);
+	c = fmt_clean(NULL);
+	CHECK_STR(c, "");
+	free(c);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	setenv("TZ", "UTC", 1);
@@ -218,5 +251,6 @@ int main(void)
 	test_tables();
 	test_record_and_changes();
 	test_control_characters();
+	test_health_control_characters();
 	HARNESS_END();
 }
