@@ -20,8 +20,7 @@ int change_op_parse(const char *s)
 	return -1;
 }
 
-/* A decimal number without sign or spaces, at most 18 digits. */
-static int parse_uint(const char *s, long long *out)
+int change_seq_parse(const char *s, long long *out)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n > 18)
@@ -88,7 +87,7 @@ int change_query_parse(const char *query, struct change_query *out, struct err *
 			long long num;
 			switch (which) {
 			case 0:
-				if (parse_uint(val, &num) < 0)
+				if (change_seq_parse(val, &num) < 0)
 					return err_set_field(
 					    err, ERR_INVALID_QUERY, name,
 					    "since: must be a sequence number >= 0, got '%.40s'",
@@ -104,7 +103,7 @@ int change_query_parse(const char *query, struct change_query *out, struct err *
 							     ORDER_STATUS_LIST, val);
 				break;
 			case 2:
-				if (parse_uint(val, &num) < 0 || num < 1)
+				if (change_seq_parse(val, &num) < 0 || num < 1)
 					return err_set_field(
 					    err, ERR_INVALID_QUERY, name,
 					    "id: must be a positive order id, got '%.40s'", val);

@@ -41,6 +41,10 @@ int change_op_parse(const char *s);
 int change_query_parse(const char *query, struct change_query *out, struct err *err)
     __attribute__((warn_unused_result));
 
+/* A seq or id as clients send it (since=, id=, Last-Event-ID): 1 to 18
+ * decimal digits, no sign or spaces. 0 with *out set, or -1. */
+int change_seq_parse(const char *s, long long *out) __attribute__((warn_unused_result));
+
 /* 1 if s can be an epoch (see change_query_parse). */
 int change_epoch_valid(const char *s);
 

@@ -7,25 +7,9 @@
 #include "log.h"
 #include "subscribe.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* A Last-Event-ID is a seq we sent: digits only. 0, or -1. */
-static int parse_last_event_id(const char *s, long long *out)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 18)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (!isdigit((unsigned char)s[i]))
-			return -1;
-	errno = 0;
-	*out = strtoll(s, NULL, 10);
-	return errno ? -1 : 0;
-}
 
 /* CORS for an allowed Origin (subscribe_authorize refused the others). */
 static void cors_headers(struct mg_connection *conn, char *out, size_t cap)
@@ -73,7 +57,7 @@ static int sse_handler(struct mg_connection *conn, void *cbdata)
 	const char *last_id = mg_get_header(conn, "Last-Event-ID");
 	if (last_id) {
 		long long seq;
-		if (parse_last_event_id(last_id, &seq) < 0) {
+		if (change_seq_parse(last_id, &seq) < 0) {
 			err_set_field(&err, ERR_INVALID_QUERY, "Last-Event-ID",
 				      "Last-Event-ID: must be a seq the stream sent");
 			return refuse(conn, &err, cors);
