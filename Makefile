@@ -97,11 +97,10 @@ $(foreach t,$(UNIT_NAMES),\
 	$(if $(call unit_home,$(t)),\
 		$(eval $(BUILD)/tests/unit/$(t).o: CFLAGS += -I$(call unit_home,$(t)))))
 
-# civetweb is linked only into what calls it: orders-api, orders-relay and
-# the unit tests whose subject is or reaches common/http.c (api/query.c
-# reads its parameters with http_query_param). The bench tool and the
-# other tests link without it.
-UNIT_LIBS_test_http := -lcivetweb
+# civetweb is linked only into what calls it: orders-api and the unit
+# tests whose subject reaches common/http.c. The relay has its own server
+# (relay/server.h says why); the CLI, the bench tool and the other tests
+# link without it.
 UNIT_LIBS_test_query := -lcivetweb
 
 .PHONY: all asan test unit integration run setup-db format format-check clean bench deps db-start db-stop db-status
@@ -130,7 +129,7 @@ $(API_BIN): $(BUILD)/api/main.o $(LIBAPI) $(LIBCOMMON)
 
 $(RELAY_BIN): $(BUILD)/relay/main.o $(LIBRELAY) $(LIBCOMMON)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcivetweb $(PKG_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(CLI_BIN): $(BUILD)/cli/main.o $(LIBCLI) $(LIBCOMMON)
 	@$(if $(Q),echo "  LD      $@")

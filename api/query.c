@@ -1,6 +1,7 @@
 #include "query.h"
 
 #include "http.h"
+#include "qs.h"
 #include "order.h"
 
 #include <errno.h>
@@ -11,7 +12,7 @@ int query_int(const char *query, const char *name, long long min, long long max,
 {
 	char v[32];
 	*out = def;
-	int rc = http_query_param(query, name, v, sizeof(v));
+	int rc = qs_param(query, name, v, sizeof(v));
 	if (rc == 0)
 		return 0;
 	if (rc < 0)
@@ -33,7 +34,7 @@ int query_status(const char *query, const char **status, struct err *err)
 {
 	char v[32];
 	*status = NULL;
-	int rc = http_query_param(query, "status", v, sizeof(v));
+	int rc = qs_param(query, "status", v, sizeof(v));
 	if (rc == 0)
 		return 0;
 	int s = rc > 0 ? order_status_parse(v) : -1;

@@ -20,4 +20,9 @@ int qs_key_is(const struct qs_pair *pair, const char *name);
  * escape, a NUL byte, or a value that does not fit in cap bytes. */
 int qs_decode(const char *s, size_t n, char *out, size_t cap);
 
+/* Look up parameter `name` of a query string (NULL: none) and decode it
+ * into out. 1 if present, 0 if absent, -1 if present but repeated,
+ * malformed, holding a NUL byte or longer than outlen-1. */
+int qs_param(const char *query, const char *name, char *out, size_t outlen);
+
 #endif

@@ -31,9 +31,28 @@ static void test_decode(void)
 	CHECK(qs_decode("", 0, out, sizeof(out)) == 0 && out[0] == '\0');
 }
 
+static void test_query_param(void)
+{
+	char out[16];
+	CHECK(qs_param("a=1&b=two", "b", out, sizeof(out)) == 1);
+	CHECK_STR(out, "two");
+	CHECK(qs_param("a=1&b=two", "c", out, sizeof(out)) == 0);
+	CHECK(qs_param(NULL, "a", out, sizeof(out)) == 0);
+	CHECK(qs_param("a=x%20y+z", "a", out, sizeof(out)) == 1);
+	CHECK_STR(out, "x y z");
+	CHECK(qs_param("a=123456789012345", "a", out, sizeof(out)) == 1);
+	CHECK(qs_param("a=1234567890123456", "a", out, sizeof(out)) == -1); /* too long */
+	CHECK(qs_param("a=1&a=1", "a", out, sizeof(out)) == -1);	    /* repeated */
+	CHECK(qs_param("&&a=1&&", "a", out, sizeof(out)) == 1);
+	CHECK_STR(out, "1");
+	CHECK(qs_param("a", "a", out, sizeof(out)) == 1);
+	CHECK_STR(out, "");
+}
+
 int main(void)
 {
 	test_split();
 	test_decode();
+	test_query_param();
 	HARNESS_END();
 }
