@@ -8,7 +8,7 @@
 #include "buf.h"
 #include "err.h"
 
-#define HTTP_JSON_TYPE "application/json; charset=utf-8"
+#define HTTP_JSON_TYPE		 "application/json; charset=utf-8"
 #define HTTP_INTERNAL_ERROR_JSON "{\"error\":\"internal error\",\"code\":\"internal_error\"}"
 
 /* Reason phrase for a status ("Not Found"); "Unknown" for others. */

@@ -43,14 +43,14 @@ enum ws_opcode {
 };
 
 /* Close codes used by the suite. */
-#define WS_CLOSE_NORMAL	    1000
-#define WS_CLOSE_GOING_AWAY 1001
-#define WS_CLOSE_PROTOCOL   1002
+#define WS_CLOSE_NORMAL	     1000
+#define WS_CLOSE_GOING_AWAY  1001
+#define WS_CLOSE_PROTOCOL    1002
 #define WS_CLOSE_UNSUPPORTED 1003 /* a data type the endpoint does not accept */
-#define WS_CLOSE_NO_STATUS  1005 /* reported when a close frame had no code */
-#define WS_CLOSE_BAD_DATA   1007
-#define WS_CLOSE_POLICY	    1008 /* also "slow consumer" */
-#define WS_CLOSE_TOO_BIG    1009
+#define WS_CLOSE_NO_STATUS   1005 /* reported when a close frame had no code */
+#define WS_CLOSE_BAD_DATA    1007
+#define WS_CLOSE_POLICY	     1008 /* also "slow consumer" */
+#define WS_CLOSE_TOO_BIG     1009
 
 #define WS_FRAME_HEADER_MAX 14	/* 2 + 8 (length) + 4 (mask) */
 #define WS_CONTROL_MAX	    125 /* payload limit of ping, pong and close */

@@ -26,10 +26,17 @@ static int fail(const char **why, int status, const char *what)
 /* Headers that must appear at most once: a second copy is read one way by
  * one hop and another way by the next. */
 static const char *const singletons[] = {
-    "Host",		    "Content-Length",	     "Transfer-Encoding",
-    "Origin",		    "Authorization",	     "Upgrade",
-    "Sec-WebSocket-Key",    "Sec-WebSocket-Version", "Sec-WebSocket-Protocol",
-    "Sec-WebSocket-Extensions", "Last-Event-ID",
+    "Host",
+    "Content-Length",
+    "Transfer-Encoding",
+    "Origin",
+    "Authorization",
+    "Upgrade",
+    "Sec-WebSocket-Key",
+    "Sec-WebSocket-Version",
+    "Sec-WebSocket-Protocol",
+    "Sec-WebSocket-Extensions",
+    "Last-Event-ID",
 };
 
 static int is_singleton(const char *name)
@@ -44,7 +51,8 @@ static int is_singleton(const char *name)
 static size_t head_end(const char *buf, size_t len)
 {
 	for (size_t i = 3; i < len; i++)
-		if (buf[i] == '\n' && buf[i - 1] == '\r' && buf[i - 2] == '\n' && buf[i - 3] == '\r')
+		if (buf[i] == '\n' && buf[i - 1] == '\r' && buf[i - 2] == '\n' &&
+		    buf[i - 3] == '\r')
 			return i + 1;
 	return 0;
 }
@@ -135,6 +143,10 @@ int http_request_parse(char *buf, size_t len, struct http_request *req, const ch
 	*why = "";
 	size_t end = head_end(buf, len);
 	if (!end) {
+		/* a client ending lines with LF alone would wait for the timeout */
+		for (size_t i = 0; i < len; i++)
+			if (buf[i] == '\n' && (i == 0 || buf[i - 1] != '\r'))
+				return fail(why, 400, "bare LF in the request head");
 		if (len >= HTTP_HEAD_MAX)
 			return fail(why, 431, "request header section too large");
 		if (count_lines(buf, len) > HTTP_HEADERS_MAX + 1)

@@ -28,7 +28,7 @@
 #define PENDING_CONNECTIONS 8192
 /* Descriptors kept for PostgreSQL, logs, epoll and spares. */
 #define RESERVED_FDS 64
-#define TICK_MS		    50
+#define TICK_MS	     50
 
 /* The options, by their index in the table below. */
 enum relay_option {

@@ -17,7 +17,7 @@ struct catchup;
 struct relay {
 	struct hub *hub;
 	struct server *server; /* connections and their I/O (server.h) */
-	struct db_pool *db; /* replay and health queries (not the listener's) */
+	struct db_pool *db;    /* replay and health queries (not the listener's) */
 	struct listener *listener;
 	struct catchup *catchup;    /* clients reading the log at their own pace */
 	size_t backlog;		    /* CLIENT_BACKLOG: unsent bytes before 1008 */

@@ -70,8 +70,9 @@ void routes_dispatch(struct relay *r, struct conn *cn, const struct http_request
 			metrics(r, cn);
 	} else {
 		struct err err = {0};
-		err_set(&err, ERR_NOT_FOUND, "not found: the relay serves /, /ws, /events, /health "
-					     "and /metrics");
+		err_set(&err, ERR_NOT_FOUND,
+			"not found: the relay serves /, /ws, /events, /health "
+			"and /metrics");
 		conn_respond_error(cn, &err, NULL);
 	}
 }

@@ -40,7 +40,11 @@
 #define BATCH_MSGS  64
 #define BATCH_BYTES (256 * 1024)
 #define TIMER_MS    100
-#define MAX_EVENTS  256
+/* A stream socket's kernel send buffer: what a stalled client can hold
+ * beyond CLIENT_BACKLOG (the kernel doubles it), instead of the several
+ * MiB TCP autotuning would give it. */
+#define STREAM_SNDBUF (256 * 1024)
+#define MAX_EVENTS    256
 
 enum conn_state {
 	C_HEAD,	   /* reading the request head */
@@ -68,12 +72,12 @@ struct conn {
 	struct client *client;
 	int websocket;
 	struct ws_decoder *dec;
-	long long pong_ms;	 /* last pong (or the stream's start) */
-	long long stall_ms;	 /* when we closed it as a slow consumer, 0 if not */
-	struct msg **batch;	 /* taken from the queue, being written (refs held) */
-	size_t nbatch, batch_i;	 /* batch[batch_i] is the next to write */
-	size_t batch_off;	 /* bytes of batch[batch_i] already written */
-	size_t batch_bytes;	 /* queue bytes (msg->len) the batch took */
+	long long pong_ms;	  /* last pong (or the stream's start) */
+	long long stall_ms;	  /* when we closed it as a slow consumer, 0 if not */
+	struct msg **batch;	  /* taken from the queue, being written (refs held) */
+	size_t nbatch, batch_i;	  /* batch[batch_i] is the next to write */
+	size_t batch_off;	  /* bytes of batch[batch_i] already written */
+	size_t batch_bytes;	  /* queue bytes (msg->len) the batch took */
 	struct conn *prev, *next; /* all live connections */
 };
 
@@ -217,8 +221,7 @@ void conn_respond_error(struct conn *cn, const struct err *e, const char *extra)
 	struct buf b;
 	buf_init(&b, 0);
 	if (http_error_json(&b, e) == 0)
-		conn_respond(cn, err_http_status(e->kind), HTTP_JSON_TYPE, extra, b.data,
-			     b.len);
+		conn_respond(cn, err_http_status(e->kind), HTTP_JSON_TYPE, extra, b.data, b.len);
 	else
 		conn_respond(cn, 500, HTTP_JSON_TYPE, NULL, HTTP_INTERNAL_ERROR_JSON,
 			     strlen(HTTP_INTERNAL_ERROR_JSON));
@@ -237,6 +240,8 @@ void conn_stream(struct conn *cn, struct client *c, const char *head, size_t len
 	cn->state = C_STREAM;
 	cn->pong_ms = now_ms();
 	cn->batch = xmalloc(BATCH_MSGS * sizeof(*cn->batch));
+	int sndbuf = STREAM_SNDBUF;
+	setsockopt(cn->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	if (websocket) {
 		cn->dec = xmalloc(sizeof(*cn->dec));
 		ws_decoder_init_server(cn->dec, CLIENT_FRAME_MAX);
@@ -275,7 +280,8 @@ static int refill(struct conn *cn, struct client *c)
 {
 	pthread_mutex_lock(&c->lock);
 	size_t n = 0, bytes = 0;
-	while (c->count && n < BATCH_MSGS && (n == 0 || bytes + c->ring[c->head]->len <= BATCH_BYTES)) {
+	while (c->count && n < BATCH_MSGS &&
+	       (n == 0 || bytes + c->ring[c->head]->len <= BATCH_BYTES)) {
 		struct msg *m = c->ring[c->head];
 		c->head = (c->head + 1) % c->cap;
 		c->count--;
@@ -403,8 +409,8 @@ static void flush(struct conn *cn)
 		int batch_done = cn->batch_i == cn->nbatch;
 		if (w > 0 || batch_done) {
 			atomic_fetch_add_explicit(&relay_stats.writes, 1, memory_order_relaxed);
-			atomic_fetch_add_explicit(&relay_stats.messages_sent, cn->batch_i - done_before,
-						  memory_order_relaxed);
+			atomic_fetch_add_explicit(&relay_stats.messages_sent,
+						  cn->batch_i - done_before, memory_order_relaxed);
 			atomic_fetch_add_explicit(&relay_stats.bytes_sent, (size_t)w,
 						  memory_order_relaxed);
 			pthread_mutex_lock(&c->lock);
@@ -446,7 +452,8 @@ static int on_frame(struct conn *cn, enum ws_event ev, const struct ws_message *
 	}
 	case WS_EVENT_CLOSE: {
 		/* echo the code (none: 1000) and stop sending */
-		unsigned code = m->close_code == WS_CLOSE_NO_STATUS ? WS_CLOSE_NORMAL : m->close_code;
+		unsigned code =
+		    m->close_code == WS_CLOSE_NO_STATUS ? WS_CLOSE_NORMAL : m->close_code;
 		pthread_mutex_lock(&c->lock);
 		client_close_locked(c, (int)code, "");
 		pthread_mutex_unlock(&c->lock);
@@ -518,8 +525,8 @@ static void read_head(struct conn *cn)
 		if (cn->in_len == cn->in_cap) {
 			if (cn->in_cap > HTTP_HEAD_MAX)
 				break; /* the parser says 431 below */
-			cn->in_cap = cn->in_cap * 2 > HTTP_HEAD_MAX + 1 ? HTTP_HEAD_MAX + 1
-								  : cn->in_cap * 2;
+			cn->in_cap =
+			    cn->in_cap * 2 > HTTP_HEAD_MAX + 1 ? HTTP_HEAD_MAX + 1 : cn->in_cap * 2;
 			cn->in = xrealloc(cn->in, cn->in_cap + 1);
 		}
 		ssize_t n = recv(cn->fd, cn->in + cn->in_len, cn->in_cap - cn->in_len, 0);

@@ -107,9 +107,8 @@ int stats_render(struct buf *out, long long last_seq, int db_up, int catching_up
 	    (long long)atomic_load(&s->clients), LOAD(s->connections), LOAD(s->events),
 	    LOAD(s->messages_sent), LOAD(s->bytes_sent), LOAD(s->writes), LOAD(s->slow_closes),
 	    LOAD(s->db_reconnects), LOAD(s->replayed), LOAD(s->catchups), catching_up,
-	    LOAD(s->resyncs), LOAD(s->pruned_rows), LOAD(s->protocol_closes),
-	    LOAD(s->silent_drops), last_seq,
-	    db_up);
+	    LOAD(s->resyncs), LOAD(s->pruned_rows), LOAD(s->protocol_closes), LOAD(s->silent_drops),
+	    last_seq, db_up);
 	if (rc < 0 ||
 	    metrics_hist_render(out, "orders_relay_delivery_lag_seconds", "", &s->lag) < 0)
 		return -1;

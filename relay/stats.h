@@ -23,7 +23,7 @@ struct relay_stats {
 	atomic_ullong pruned_rows;
 	atomic_ullong protocol_closes; /* WebSocket clients closed for a bad frame */
 	atomic_ullong silent_drops;    /* WebSocket clients that answered no ping */
-	struct metrics_hist lag; /* change to socket write, seconds */
+	struct metrics_hist lag;       /* change to socket write, seconds */
 };
 
 extern struct relay_stats relay_stats;

@@ -34,12 +34,14 @@ void ws_open(struct relay *r, struct conn *cn, const struct http_request *req)
 	struct err err = {0};
 	const char *upgrade = http_request_header(req, "Upgrade");
 	if (!upgrade || !http_token_list_has(upgrade, "websocket")) {
-		err_set(&err, ERR_BAD_REQUEST, "this is the WebSocket stream: upgrade to websocket, "
-					       "or use GET /events for Server-Sent Events");
+		err_set(&err, ERR_BAD_REQUEST,
+			"this is the WebSocket stream: upgrade to websocket, "
+			"or use GET /events for Server-Sent Events");
 		struct buf b;
 		buf_init(&b, 0);
 		if (http_error_json(&b, &err) == 0)
-			conn_respond(cn, 426, HTTP_JSON_TYPE, "Upgrade: websocket\r\n", b.data, b.len);
+			conn_respond(cn, 426, HTTP_JSON_TYPE, "Upgrade: websocket\r\n", b.data,
+				     b.len);
 		buf_release(&b);
 		return;
 	}
@@ -62,15 +64,16 @@ void ws_open(struct relay *r, struct conn *cn, const struct http_request *req)
 		struct buf b;
 		buf_init(&b, 0);
 		if (http_error_json(&b, &err) == 0)
-			conn_respond(cn, 426, HTTP_JSON_TYPE, "Sec-WebSocket-Version: 13\r\n", b.data,
-				     b.len);
+			conn_respond(cn, 426, HTTP_JSON_TYPE, "Sec-WebSocket-Version: 13\r\n",
+				     b.data, b.len);
 		buf_release(&b);
 		return;
 	}
 	if (subscribe_authorize(r, req, &err) < 0) {
 		refuse(cn, &err,
-		       err.kind == ERR_UNAUTHORIZED ? "WWW-Authenticate: Bearer realm=\"orders\"\r\n"
-						    : NULL);
+		       err.kind == ERR_UNAUTHORIZED
+			   ? "WWW-Authenticate: Bearer realm=\"orders\"\r\n"
+			   : NULL);
 		return;
 	}
 	struct change_query q;

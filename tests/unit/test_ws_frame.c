@@ -257,7 +257,8 @@ static void test_decode_server(void)
 		int ok = c.nev == 3 && c.ev[0] == WS_EVENT_PING &&
 			 strcmp(c.text[0], "are you there") == 0 && c.ev[1] == WS_EVENT_PONG &&
 			 c.ev[2] == WS_EVENT_CLOSE && c.code[2] == 1000 &&
-			 strcmp(c.text[2], "\x03\xe8" "bye") == 0;
+			 strcmp(c.text[2], "\x03\xe8"
+					   "bye") == 0;
 		CHECK(ok);
 		if (!ok)
 			fprintf(stderr, "  server step %zu: %d events\n", step, c.nev);
