@@ -75,8 +75,9 @@ static int parse_head(struct http_parser *p, struct err *err)
 	char *s = p->line.data;
 	char *eol = strstr(s, "\r\n");
 	*eol = '\0';
+	/* status codes are 100..599 (RFC 9110 15) */
 	if (strncmp(s, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)s[7]) || s[8] != ' ' ||
-	    !isdigit((unsigned char)s[9]) || !isdigit((unsigned char)s[10]) ||
+	    s[9] < '1' || s[9] > '5' || !isdigit((unsigned char)s[10]) ||
 	    !isdigit((unsigned char)s[11]) || (s[12] != ' ' && s[12] != '\0'))
 		return err_set(err, ERR_BAD_REQUEST, "malformed HTTP status line '%.80s'", s);
 	r->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');

@@ -176,8 +176,40 @@ static void test_nul_in_head(void)
 	http_response_release(&r);
 }
 
+/* Status codes outside 100..599 are a malformed status line (found by
+ * fuzz_http_response: "HTTP/1.0 021 OK" was accepted as status 21). */
+static void test_status_range(void)
+{
+	static const char *const bad[] = {
+	    "HTTP/1.0 021 OK\r\n\r\n",	 "HTTP/1.1 000 Zero\r\n\r\n",
+	    "HTTP/1.1 099\r\n\r\n",	 "HTTP/1.1 600 Too High\r\nContent-Length: 0\r\n\r\n",
+	    "HTTP/1.1 999 Nine\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct http_response r;
+		struct err err;
+		size_t left;
+		err_clear(&err);
+		CHECK(parse(bad[i], 1, 0, 1024, &r, &left, &err) == -1);
+		CHECK(strstr(err.msg, "malformed HTTP status line") != NULL);
+		http_response_release(&r);
+	}
+	static const char *const good[] = {"HTTP/1.1 100 Continue\r\n\r\n",
+					   "HTTP/1.1 599 Last\r\nContent-Length: 0\r\n\r\n"};
+	static const int status[] = {100, 599};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct http_response r;
+		struct err err;
+		size_t left;
+		CHECK(parse(good[i], 3, 0, 1024, &r, &left, &err) == 1);
+		CHECK(r.status == status[i]);
+		http_response_release(&r);
+	}
+}
+
 int main(void)
 {
+	test_status_range();
 	test_parser();
 	test_nul_in_head();
 	HARNESS_END();
