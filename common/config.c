@@ -311,8 +311,8 @@ int config_parse_env(const char *name, const char *text, size_t len,
 			p++;
 		if (*p == '#' || *p == '\0')
 			continue;
-		if (strncmp(p, "export", 6) == 0 && (p[6] == ' ' || p[6] == '\t'))
-			for (p += 6; *p == ' ' || *p == '\t';)
+		if (strncmp(p, "export", 6) == 0 && isspace((unsigned char)p[6]))
+			for (p += 6; isspace((unsigned char)*p);)
 				p++;
 		char *eq = strchr(p, '=');
 		if (!eq)

@@ -437,17 +437,20 @@ static void test_env_parse(void)
 			   "export  B = two words  # comment\n"
 			   "C='quoted # kept'\n"
 			   " =no key\n"
+			   "export\t\vE=tab\n"
 			   "D=\"open";
 	CHECK(parse_env(text, strlen(text), &s, &e) == 0);
-	CHECK(s.n == 4);
+	CHECK(s.n == 5);
 	CHECK_STR(s.keys[0], "A");
 	CHECK_STR(s.vals[0], "1");
 	CHECK_STR(s.keys[1], "B");
 	CHECK_STR(s.vals[1], "two words");
 	CHECK_STR(s.keys[2], "C");
 	CHECK_STR(s.vals[2], "quoted # kept");
-	CHECK_STR(s.keys[3], "D");
-	CHECK_STR(s.vals[3], "\"open"); /* no closing quote: kept as written */
+	CHECK_STR(s.keys[3], "E"); /* any blanks after export (fuzz_dotenv: "\vE") */
+	CHECK_STR(s.vals[3], "tab");
+	CHECK_STR(s.keys[4], "D");
+	CHECK_STR(s.vals[4], "\"open"); /* no closing quote: kept as written */
 
 	/* empty text, and text that is only blanks */
 	CHECK(parse_env("", 0, &s, &e) == 0 && s.n == 0);
