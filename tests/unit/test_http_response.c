@@ -207,8 +207,34 @@ static void test_status_range(void)
 	}
 }
 
+/* A CR or LF that does not end a line is refused in the head, as in the
+ * body's framing (found by fuzz_http_response: "200 O[\rra" kept a CR in
+ * the reason; a bare LF kept a second "header" inside a value). */
+static void test_bare_cr_lf_in_head(void)
+{
+	static const char *const bad[] = {
+	    "HTTP/1.1 200 O[\rra\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nX-A: 1\nX-Injected: 2\r\nContent-Length: 0\r\n\r\n",
+	    "HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nX-A: 1\r\r\nContent-Length: 0\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\n\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (size_t step = 1; step <= 64; step *= 4) {
+			struct http_response r;
+			struct err err;
+			size_t left;
+			err_clear(&err);
+			CHECK(parse(bad[i], step, i % 2, 1024, &r, &left, &err) == -1);
+			CHECK(strstr(err.msg, "bare") != NULL);
+			http_response_release(&r);
+		}
+	}
+}
+
 int main(void)
 {
+	test_bare_cr_lf_in_head();
 	test_status_range();
 	test_parser();
 	test_nul_in_head();
