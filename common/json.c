@@ -71,7 +71,9 @@ static int scan_number(struct scan *sc)
 	return 0;
 }
 
-static int scan_string(struct scan *sc)
+/* A string; key: it is an object's key, where json-c keeps C strings, so
+ * a \u0000 would cut it ("customer_name\u0000x" read as customer_name). */
+static int scan_string(struct scan *sc, int key)
 {
 	sc->pos++; /* opening quote */
 	while (sc->pos < sc->len) {
@@ -86,6 +88,9 @@ static int scan_string(struct scan *sc)
 			break;
 		c = (unsigned char)sc->s[sc->pos++];
 		if (c == 'u') {
+			if (key && sc->len - sc->pos >= 4 &&
+			    memcmp(sc->s + sc->pos, "0000", 4) == 0)
+				return scan_fail(sc, "\\u0000 in an object key is not supported");
 			for (int i = 0; i < 4; i++, sc->pos++)
 				if (sc->pos >= sc->len ||
 				    !strchr("0123456789abcdefABCDEF", sc->s[sc->pos]) ||
@@ -119,7 +124,7 @@ static int scan_value(struct scan *sc, int depth)
 				skip_ws(sc);
 				if (sc->pos >= sc->len || sc->s[sc->pos] != '"')
 					return scan_fail(sc, "expected a string key");
-				if (scan_string(sc) < 0)
+				if (scan_string(sc, 1) < 0)
 					return -1;
 				skip_ws(sc);
 				if (sc->pos >= sc->len || sc->s[sc->pos] != ':')
@@ -142,7 +147,7 @@ static int scan_value(struct scan *sc, int depth)
 		}
 	}
 	if (c == '"')
-		return scan_string(sc);
+		return scan_string(sc, 0);
 	if (c == '-' || is_digit(c))
 		return scan_number(sc);
 	if (c == 't')
