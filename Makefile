@@ -166,6 +166,7 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_LIBS_query := api
 FUZZ_LIBS_route := api
 FUZZ_LIBS_cli := cli
+FUZZ_LIBS_http_request := relay
 
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -DORDERS_VERSION=\"$(VERSION)\" \

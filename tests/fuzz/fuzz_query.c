@@ -1,5 +1,5 @@
 /* Query strings: common/qs.c's pair splitting and percent-decoding (shared
- * by the api and the relay's subscription parameters), http_query_param,
+ * by the api and the relay's subscription parameters), qs_param,
  * and the api's parameters (api/query.c: limit, before_id, since, status). */
 #include "fuzz.h"
 
@@ -78,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(e.kind == ERR_INVALID_QUERY);
 
 	char small[4];
-	int rc = http_query_param(q, "id", small, sizeof(small));
+	int rc = qs_param(q, "id", small, sizeof(small));
 	FUZZ_ASSERT(rc >= -1 && rc <= 1);
 	if (rc == 1)
 		FUZZ_ASSERT(fuzz_terminated(small, sizeof(small)));
