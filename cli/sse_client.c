@@ -21,25 +21,6 @@ struct sse_client {
 	struct buf data; /* the current event's data */
 };
 
-/* The kind an HTTP error status maps to. */
-static enum err_kind status_kind(int status)
-{
-	switch (status) {
-	case 400:
-		return ERR_INVALID_QUERY;
-	case 401:
-		return ERR_UNAUTHORIZED;
-	case 403:
-		return ERR_FORBIDDEN;
-	case 404:
-		return ERR_NOT_FOUND;
-	case 503:
-		return ERR_UNAVAILABLE;
-	default:
-		return ERR_BAD_REQUEST;
-	}
-}
-
 /* Read the rest of an error answer (bounded) and say what it says. */
 static void refused(struct sse_client *c, struct http_response *resp, long long deadline,
 		    struct err *err)
@@ -52,14 +33,19 @@ static void refused(struct sse_client *c, struct http_response *resp, long long 
 	}
 	const char *body = c->in.data ? c->in.data + c->off : "";
 	struct json_object *doc = json_parse_object(body, c->in.len - c->off, NULL);
-	struct json_object *e = NULL;
+	struct json_object *e = NULL, *code = NULL;
 	const char *msg = doc && json_object_object_get_ex(doc, "error", &e) &&
 				  json_object_is_type(e, json_type_string)
 			      ? json_object_get_string(e)
 			      : resp->reason;
 	char clean[201]; /* the server's words reach the terminal: printable text only */
 	utf8_printable(clean, sizeof(clean), msg, strlen(msg));
-	err_set(err, status_kind(resp->status), "the relay answered %d: %s", resp->status, clean);
+	json_object_object_get_ex(doc, "code", &code);
+	err_set(err,
+		err_kind_for_status(resp->status, json_object_is_type(code, json_type_string)
+						      ? json_object_get_string(code)
+						      : NULL),
+		"the relay answered %d: %s", resp->status, clean);
 	json_object_put(doc);
 }
 

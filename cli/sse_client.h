@@ -31,8 +31,9 @@ struct sse_event {
 /* Connect, send the GET and read the response head within timeout_ms.
  * headers: extra "Name: value" lines, NULL-terminated, or NULL. Returns a
  * client, or NULL with err: ERR_UNAVAILABLE when the server cannot be
- * reached; for an HTTP error answer the kind its status maps to, with the
- * body's "error" text when it has one; ERR_BAD_REQUEST for a bad URL or an
+ * reached; for an HTTP error answer the kind err_kind_for_status gives
+ * for its status and the body's "code", with the body's "error" text when
+ * it has one; ERR_BAD_REQUEST for a bad URL or an
  * answer that is not text/event-stream. */
 struct sse_client *sse_client_connect(const char *url, const char *const *headers, int timeout_ms,
 				      struct err *err);

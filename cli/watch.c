@@ -184,7 +184,10 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 		if (opened < 0) {
 			if (cli_stop)
 				break;
-			if (!connected_once || err.kind != ERR_UNAVAILABLE) {
+			/* a refusal (401, 403, a bad filter) will not heal by itself;
+			 * a relay down, restarting or behind a proxy without it (5xx) will */
+			if (!connected_once ||
+			    (err.kind != ERR_UNAVAILABLE && err.kind != ERR_SHUTTING_DOWN)) {
 				cli_error("%s", err.msg);
 				rc = CLI_FAIL;
 				break;

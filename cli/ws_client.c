@@ -24,24 +24,6 @@ struct ws_client {
 	int closed_sent, closed_received, dead;
 };
 
-static enum err_kind kind_for_status(int status)
-{
-	switch (status) {
-	case 400:
-		return ERR_BAD_REQUEST;
-	case 401:
-		return ERR_UNAUTHORIZED;
-	case 403:
-		return ERR_FORBIDDEN;
-	case 404:
-		return ERR_NOT_FOUND;
-	case 503:
-		return ERR_UNAVAILABLE;
-	default:
-		return ERR_BAD_REQUEST;
-	}
-}
-
 /* The handshake answer was not 101: report the status and the body's error text. */
 static void handshake_refused(struct http_response *resp, const char *url, int fd, const char *rest,
 			      size_t rest_len, struct err *err)
@@ -72,20 +54,24 @@ static void handshake_refused(struct http_response *resp, const char *url, int f
 		}
 		r = http_parser_feed(&p, chunk, (size_t)n, &used, NULL);
 	}
-	const char *text = NULL;
-	struct json_object *obj = NULL, *e = NULL;
+	const char *text = NULL, *code = NULL;
+	struct json_object *obj = NULL, *e = NULL, *c = NULL;
 	if (full.body.len)
 		obj = json_parse(full.body.data, full.body.len, NULL);
 	if (obj && json_object_is_type(obj, json_type_object) &&
 	    json_object_object_get_ex(obj, "error", &e) && json_object_is_type(e, json_type_string))
 		text = json_object_get_string(e);
+	if (obj && json_object_object_get_ex(obj, "code", &c) &&
+	    json_object_is_type(c, json_type_string))
+		code = json_object_get_string(c);
 	/* the server's words reach the terminal: printable text only */
 	char reason[sizeof(resp->reason)], clean[ERR_MSG_MAX];
 	utf8_printable(reason, sizeof(reason), resp->reason, strlen(resp->reason));
 	if (text)
 		utf8_printable(clean, sizeof(clean), text, strlen(text));
-	err_set(err, kind_for_status(resp->status), "%s refused the WebSocket handshake: %d %s%s%s",
-		url, resp->status, reason, text ? ": " : "", text ? clean : "");
+	err_set(err, err_kind_for_status(resp->status, code),
+		"%s refused the WebSocket handshake: %d %s%s%s", url, resp->status, reason,
+		text ? ": " : "", text ? clean : "");
 	json_object_put(obj);
 	buf_release(&head);
 	http_parser_release(&p);

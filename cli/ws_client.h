@@ -28,9 +28,10 @@ struct ws_client;
  * or NULL. Returns a client (free with ws_client_free) or NULL with err:
  * ERR_UNAVAILABLE when the server cannot be reached or the connection
  * broke; ERR_BAD_REQUEST for a bad URL or a server that is not a WebSocket
- * endpoint; for an HTTP error answer (401, 403, 404...) the kind that
- * status maps to (ERR_UNAUTHORIZED ...), with the body's "error" text when
- * it has one; the status is in the message. Text from the server in err
+ * endpoint; for an HTTP error answer (401, 403, 404...) the kind
+ * err_kind_for_status gives for its status and the body's "code"
+ * (ERR_UNAUTHORIZED ...; ERR_UNAVAILABLE for a 5xx), with the body's
+ * "error" text when it has one; the status is in the message. Text from the server in err
  * is printable only (no control characters). */
 struct ws_client *ws_client_connect(const char *url, const char *const *headers, int timeout_ms,
 				    struct err *err);

@@ -47,5 +47,11 @@ void err_clear(struct err *e);
 /* The HTTP status and machine code for a kind (static strings). */
 int err_http_status(enum err_kind kind);
 const char *err_code(enum err_kind kind);
+/* The other way, for a client reading an error answer: the kind whose
+ * status and machine code (the body's "code", NULL when none) both match;
+ * else for a status only one kind has, that kind; else ERR_UNAVAILABLE
+ * for any 5xx (the server cannot serve now: worth a retry) and
+ * ERR_BAD_REQUEST for anything else. */
+enum err_kind err_kind_for_status(int status, const char *code);
 
 #endif
