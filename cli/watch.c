@@ -17,6 +17,7 @@
 #include "http_client.h"
 #include "json.h"
 #include "sse_client.h"
+#include "utf8.h"
 #include "ws_client.h"
 #include "xalloc.h"
 
@@ -126,9 +127,9 @@ static int stream_read(struct stream *s, const char **data, size_t *len, struct 
 		struct json_object *doc = json_parse_object(ev.data, ev.len, NULL);
 		struct json_object *code = NULL;
 		const char *reason = fmt_member(doc, "reason");
-		char shown[128] = "";
-		for (size_t i = 0; reason && reason[i] && i < sizeof(shown) - 1; i++)
-			shown[i] = reason[i] >= ' ' && reason[i] < 0x7f ? reason[i] : '?';
+		char shown[128];
+		utf8_printable(shown, sizeof(shown), reason ? reason : "",
+			       reason ? strlen(reason) : 0);
 		err_set(err, ERR_UNAVAILABLE, "closed by server: %d %s",
 			doc && json_object_object_get_ex(doc, "code", &code)
 			    ? json_object_get_int(code)
