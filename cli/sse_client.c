@@ -55,6 +55,10 @@ struct sse_client *sse_client_connect(const char *url, const char *const *header
 	struct http_url u;
 	if (http_url_parse(url, &u, err) < 0)
 		return NULL;
+	if (u.tls) {
+		err_set(err, ERR_BAD_REQUEST, "'%.200s': TLS is not supported yet", url);
+		return NULL;
+	}
 	long long deadline = clock_now_ms() + timeout_ms;
 	struct sse_client *c = xcalloc(1, sizeof(*c));
 	buf_init(&c->in, SSE_CLIENT_MAX_EVENT + 65536);

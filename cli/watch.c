@@ -72,8 +72,8 @@ struct stream {
 	struct sse_client *sse;
 };
 
-/* The relay's /events for a WebSocket URL: ws://h:p/?q -> http://h:p/events?q
- * (the path / or /ws becomes /events). Caller frees; NULL with err for a
+/* The relay's /events for a WebSocket URL: ws://h:p/?q -> http://h:p/events?q,
+ * wss:// -> https:// (the path / or /ws becomes /events). Caller frees; NULL with err for a
  * URL http_url_parse refuses. */
 static char *sse_url(const char *ws_url, struct err *err)
 {
@@ -87,9 +87,10 @@ static char *sse_url(const char *ws_url, struct err *err)
 		plen -= 3;
 	else if (plen >= 1 && u.target[plen - 1] == '/')
 		plen -= 1;
-	int v6 = strchr(u.host, ':') != NULL;
-	return xasprintf("http://%s%s%s:%s%.*s/events%s", v6 ? "[" : "", u.host, v6 ? "]" : "",
-			 u.port, (int)plen, u.target, query);
+	snprintf(u.scheme, sizeof(u.scheme), "%s", u.tls ? "https" : "http");
+	char origin[300];
+	return xasprintf("%s%.*s/events%s", http_url_origin(&u, origin, sizeof(origin)), (int)plen,
+			 u.target, query);
 }
 
 static int stream_open(struct stream *s, const char *url, int sse, const char *const *headers,

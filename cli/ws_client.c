@@ -92,8 +92,12 @@ struct ws_client *ws_client_connect(const char *url, const char *const *headers,
 	http_parser_init(&parser, &resp, 1);
 	if (http_url_parse(url, &u, err) < 0)
 		goto fail;
-	if (strcmp(u.scheme, "ws") != 0) {
+	if (strncmp(u.scheme, "ws", 2) != 0) {
 		err_set(err, ERR_BAD_REQUEST, "not a ws:// URL: '%.200s'", url);
+		goto fail;
+	}
+	if (u.tls) {
+		err_set(err, ERR_BAD_REQUEST, "'%.200s': TLS is not supported yet", url);
 		goto fail;
 	}
 	long long deadline =
@@ -110,13 +114,14 @@ struct ws_client *ws_client_connect(const char *url, const char *const *headers,
 		goto fail;
 	}
 	ws_accept_key(key, accept);
-	int v6 = strchr(u.host, ':') != NULL;
 	int ok =
+	    buf_printf(&req, "GET %s HTTP/1.1\r\nHost: ", u.target) == 0 &&
+	    http_url_authority(&req, &u) == 0 &&
 	    buf_printf(&req,
-		       "GET %s HTTP/1.1\r\nHost: %s%s%s:%s\r\nUpgrade: websocket\r\n"
+		       "\r\nUpgrade: websocket\r\n"
 		       "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
 		       "Sec-WebSocket-Version: 13\r\nUser-Agent: orders/" ORDERS_VERSION "\r\n",
-		       u.target, v6 ? "[" : "", u.host, v6 ? "]" : "", u.port, key) == 0;
+		       key) == 0;
 	for (const char *const *h = headers; ok && h && *h; h++)
 		ok = buf_printf(&req, "%s\r\n", *h) == 0;
 	if (!ok || buf_append_str(&req, "\r\n") < 0) {

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "http_url.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -101,56 +102,19 @@ int config_valid_token(const char *s)
 	return 1;
 }
 
-/* scheme://host[:port][/path] with one of the given schemes. */
-static int valid_url(const char *s, const char *const *schemes, int allow_path)
+/* A URL http_url_parse takes, of the scheme family ("http": http or
+ * https; "ws": ws or wss); an origin has nothing after host[:port]. */
+static int valid_url(const char *s, const char *family, int origin)
 {
-	const char *p = NULL;
-	for (; *schemes; schemes++) {
-		size_t n = strlen(*schemes);
-		if (strncmp(s, *schemes, n) == 0 && strncmp(s + n, "://", 3) == 0) {
-			p = s + n + 3;
-			break;
-		}
-	}
-	if (!p)
+	struct http_url u;
+	if (http_url_parse(s, &u, NULL) < 0 || strncmp(u.scheme, family, strlen(family)) != 0)
 		return 0;
-	const char *host = p;
-	if (*p == '[') {
-		p = strchr(p, ']');
-		if (!p)
-			return 0;
-		p++;
-	} else {
-		while (*p && (isalnum((unsigned char)*p) || *p == '.' || *p == '-' || *p == '_'))
-			p++;
-	}
-	if (p == host)
-		return 0;
-	if (*p == ':') {
-		p++;
-		long long port = 0;
-		const char *q = p;
-		while (isdigit((unsigned char)*q))
-			port = port * 10 + (*q++ - '0'), port = port > 70000 ? 70000 : port;
-		if (q == p || port < 1 || port > 65535)
-			return 0;
-		p = q;
-	}
-	if (*p == '\0')
-		return 1;
-	if (*p != '/' || !allow_path)
-		return 0;
-	for (; *p; p++)
-		if ((unsigned char)*p <= ' ')
-			return 0;
-	return 1;
+	return !origin || u.bare;
 }
 
 int config_check_value(const char *env, enum config_type type, const char *value, long long *num,
 		       struct err *err)
 {
-	static const char *const http[] = {"http", "https", NULL};
-	static const char *const ws[] = {"ws", "wss", NULL};
 	long long v = 0;
 	*num = 0;
 	switch (type) {
@@ -217,13 +181,13 @@ int config_check_value(const char *env, enum config_type type, const char *value
 		return 0;
 	}
 	case CONFIG_HTTP_URL:
-		if (!valid_url(value, http, 1))
+		if (!valid_url(value, "http", 0))
 			return err_set(err, ERR_CONFIG,
 				       "%s: must be an http:// or https:// URL, got '%s'", env,
 				       value);
 		return 0;
 	case CONFIG_WS_URL:
-		if (!valid_url(value, ws, 1))
+		if (!valid_url(value, "ws", 0))
 			return err_set(err, ERR_CONFIG,
 				       "%s: must be a ws:// or wss:// URL, got '%s'", env, value);
 		return 0;
@@ -266,7 +230,7 @@ int config_check_value(const char *env, enum config_type type, const char *value
 			while (end > tok && end[-1] == ' ')
 				*--end = '\0';
 			count++;
-			if (!valid_url(tok, http, 0)) {
+			if (!valid_url(tok, "http", 1)) {
 				rc = err_set(
 				    err, ERR_CONFIG,
 				    "%s: each origin must be scheme://host[:port], got '%s'", env,

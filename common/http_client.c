@@ -10,11 +10,8 @@
 
 int http_request_format(struct buf *out, const struct http_request *req, const struct http_url *u)
 {
-	int is_default = strcmp(u->port, "80") == 0;
-	int v6 = strchr(u->host, ':') != NULL;
-	if (buf_printf(out, "%s %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\n", req->method, u->target,
-		       v6 ? "[" : "", u->host, v6 ? "]" : "", is_default ? "" : ":",
-		       is_default ? "" : u->port) < 0)
+	if (buf_printf(out, "%s %s HTTP/1.1\r\nHost: ", req->method, u->target) < 0 ||
+	    http_url_authority(out, u) < 0 || buf_append_str(out, "\r\n") < 0)
 		return -1;
 	if (buf_append_str(out, "User-Agent: orders/" ORDERS_VERSION "\r\n"
 				"Accept: application/json\r\nConnection: close\r\n") < 0)
@@ -53,15 +50,18 @@ int http_client_request(const struct http_request *req, struct http_response *re
 	buf_init(&out, 0);
 	if (http_url_parse(req->url, &u, err) < 0)
 		goto out;
-	if (strcmp(u.scheme, "http") != 0) {
+	if (strncmp(u.scheme, "http", 4) != 0) {
 		err_set(err, ERR_BAD_REQUEST, "not an http:// URL: '%.200s'", req->url);
+		goto out;
+	}
+	if (u.tls) {
+		err_set(err, ERR_BAD_REQUEST, "'%.200s': TLS is not supported yet", req->url);
 		goto out;
 	}
 	long long deadline =
 	    clock_now_ms() + (req->timeout_ms > 0 ? req->timeout_ms : HTTP_CLIENT_TIMEOUT_MS);
 	char where[300];
-	snprintf(where, sizeof(where), "http://%s%s%s:%s", strchr(u.host, ':') ? "[" : "", u.host,
-		 strchr(u.host, ':') ? "]" : "", u.port);
+	http_url_origin(&u, where, sizeof(where));
 	struct err cerr;
 	fd = http_connect(u.host, u.port, deadline, &cerr);
 	if (fd < 0) {

@@ -210,6 +210,9 @@ static void test_check_value(void)
 	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "http://ho st");
 	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "http://host/a b");
 	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "ws://host");
+	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "http://host/#top");
+	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "http://user@host");
+	expect_good("ORDERS_API_URL", CONFIG_HTTP_URL, "HTTPS://host?x=1", 0);
 	expect_good("ORDERS_RELAY_URL", CONFIG_WS_URL, "ws://localhost:8080", 0);
 	expect_good("ORDERS_RELAY_URL", CONFIG_WS_URL, "wss://example.com/ws", 0);
 	expect_bad("ORDERS_RELAY_URL", CONFIG_WS_URL, "http://localhost:8080");
@@ -218,6 +221,8 @@ static void test_check_value(void)
 	expect_good("ALLOWED_ORIGINS", CONFIG_ORIGINS, "http://a.example, https://b.example:8443",
 		    0);
 	expect_bad("ALLOWED_ORIGINS", CONFIG_ORIGINS, "http://a.example/path");
+	expect_bad("ALLOWED_ORIGINS", CONFIG_ORIGINS, "http://a.example/");
+	expect_bad("ALLOWED_ORIGINS", CONFIG_ORIGINS, "ws://a.example");
 	expect_bad("ALLOWED_ORIGINS", CONFIG_ORIGINS, ",");
 	expect_bad("ALLOWED_ORIGINS", CONFIG_ORIGINS, "a.example");
 
