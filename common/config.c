@@ -398,6 +398,17 @@ int config_load_mode(struct config *cfg, const char *program, const char *usage,
 	cfg->opts = opts;
 	cfg->n = n;
 	cfg->values = xcalloc(n, sizeof(*cfg->values));
+	for (size_t s = 0; s < CONFIG_SHARED_N; s++)
+		cfg->shared[s] = -1;
+	for (size_t i = 0; i < n; i++) {
+		enum config_shared s = opts[i].shared;
+		if (s == CONFIG_SHARED_NONE || (unsigned)s >= CONFIG_SHARED_N)
+			continue;
+		if (cfg->shared[s] >= 0)
+			return err_set(err, ERR_CONFIG, "%s: listed twice in the option table",
+				       opts[i].env ? opts[i].env : opts[i].flag);
+		cfg->shared[s] = (int)i;
+	}
 
 	if (config_read_env_file(".env", err) < 0)
 		return -1;
@@ -499,61 +510,27 @@ static const struct config_value *config_at(const struct config *cfg, int opt)
 	return cfg->values && opt >= 0 && (size_t)opt < cfg->n ? &cfg->values[opt] : NULL;
 }
 
-static const struct config_value *config_find(const struct config *cfg, const char *env)
+const char *config_str(const struct config *cfg, int opt)
 {
-	for (size_t i = 0; i < cfg->n; i++)
-		if (cfg->opts[i].env && strcmp(cfg->opts[i].env, env) == 0)
-			return config_at(cfg, (int)i);
-	return NULL;
-}
-
-static const char *value_str(const struct config_value *v)
-{
+	const struct config_value *v = config_at(cfg, opt);
 	return v ? v->str : NULL;
 }
 
-static long long value_num(const struct config_value *v)
+long long config_num(const struct config *cfg, int opt)
 {
+	const struct config_value *v = config_at(cfg, opt);
 	return v && v->str ? v->num : 0;
 }
 
-static int value_given(const struct config_value *v)
+int config_given(const struct config *cfg, int opt)
 {
+	const struct config_value *v = config_at(cfg, opt);
 	return v && v->given;
-}
-
-const char *config_str_at(const struct config *cfg, int opt)
-{
-	return value_str(config_at(cfg, opt));
-}
-
-long long config_num_at(const struct config *cfg, int opt)
-{
-	return value_num(config_at(cfg, opt));
-}
-
-int config_given_at(const struct config *cfg, int opt)
-{
-	return value_given(config_at(cfg, opt));
-}
-
-const char *config_str_env(const struct config *cfg, const char *env)
-{
-	return value_str(config_find(cfg, env));
-}
-
-long long config_num_env(const struct config *cfg, const char *env)
-{
-	return value_num(config_find(cfg, env));
-}
-
-int config_given_env(const struct config *cfg, const char *env)
-{
-	return value_given(config_find(cfg, env));
 }
 
 void config_log_init(const struct config *cfg, const char *tag)
 {
-	log_init(tag, (enum log_level)config_num(cfg, "LOG_LEVEL"));
-	log_set_format((enum log_format)config_num(cfg, "LOG_FORMAT"), cfg->program);
+	log_init(tag, (enum log_level)config_num(cfg, cfg->shared[CONFIG_SHARED_LOG_LEVEL]));
+	log_set_format((enum log_format)config_num(cfg, cfg->shared[CONFIG_SHARED_LOG_FORMAT]),
+		       cfg->program);
 }
