@@ -1,5 +1,5 @@
-/* http_client: a small blocking HTTP/1.1 client over plain sockets, for the
- * CLI, tests and tools (no TLS: http:// only).
+/* http_client: a small blocking HTTP/1.1 client over plain sockets, for
+ * orders-cli (no TLS: http:// only).
  *
  * One request per connection ("Connection: close"). Every step (resolve,
  * connect, send, receive) shares one deadline, and the response is capped
