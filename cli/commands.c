@@ -82,6 +82,7 @@ static int run_rest(struct cli *c, const struct cli_parsed *p)
 	    .body = req.body,
 	    .body_len = req.body ? strlen(req.body) : 0,
 	    .token = c->token,
+	    .insecure = c->insecure,
 	};
 	if (http_client_request(&hr, &resp, &err) < 0) {
 		cli_error("%s", err.msg);

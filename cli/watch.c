@@ -94,17 +94,17 @@ static char *sse_url(const char *ws_url, struct err *err)
 }
 
 static int stream_open(struct stream *s, const char *url, int sse, const char *const *headers,
-		       struct err *err)
+		       int insecure, struct err *err)
 {
 	memset(s, 0, sizeof(*s));
 	if (!sse) {
-		s->ws = ws_client_connect(url, headers, 5000, err);
+		s->ws = ws_client_connect(url, headers, 5000, insecure, err);
 		return s->ws ? 0 : -1;
 	}
 	char *u = sse_url(url, err);
 	if (!u)
 		return -1;
-	s->sse = sse_client_connect(u, headers, 5000, err);
+	s->sse = sse_client_connect(u, headers, 5000, insecure, err);
 	free(u);
 	return s->sse ? 0 : -1;
 }
@@ -181,7 +181,8 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 		struct err err;
 		char *url = cli_watch_url(c->relay, p, last, epoch);
 		struct stream st;
-		int opened = stream_open(&st, url, cli_bool(p, "--sse"), headers, &err);
+		int opened =
+		    stream_open(&st, url, cli_bool(p, "--sse"), headers, c->insecure, &err);
 		free(url);
 		if (opened < 0) {
 			if (cli_stop)

@@ -68,6 +68,8 @@ static int has_token(const char *value, const char *token)
 	return 0;
 }
 
+static int framing(struct http_parser *p, struct err *err);
+
 /* Parse the complete head in p->line: status line, headers, framing. */
 static int parse_head(struct http_parser *p, struct err *err)
 {
@@ -102,7 +104,18 @@ static int parse_head(struct http_parser *p, struct err *err)
 		r->headers[r->nheaders].value = xstrdup(v);
 		r->nheaders++;
 	}
-	if (p->head_only || r->status == 204 || r->status == 304 || r->status / 100 == 1) {
+	if (p->head_only) {
+		p->state = HTTP_P_DONE;
+		return 0;
+	}
+	return framing(p, err);
+}
+
+/* How the body of the response whose head is parsed is framed. */
+static int framing(struct http_parser *p, struct err *err)
+{
+	struct http_response *r = p->resp;
+	if (r->status == 204 || r->status == 304 || r->status / 100 == 1) {
 		p->state = HTTP_P_DONE;
 		return 0;
 	}
@@ -286,6 +299,14 @@ out:
 	if (rc < 0)
 		return -1;
 	return p->state == HTTP_P_DONE;
+}
+
+int http_parser_read_body(struct http_parser *p, struct err *err)
+{
+	if (p->state != HTTP_P_DONE || !p->head_only)
+		return err_set(err, ERR_INTERNAL, "no response head to read a body after");
+	p->head_only = 0;
+	return framing(p, err);
 }
 
 int http_parser_finish(struct http_parser *p, struct err *err)

@@ -67,8 +67,9 @@ def test_man_page_in_step_with_help():
     p = subprocess.run([CLI, "--help"], capture_output=True, text=True, env=cli_env())
     for word in ("list", "get", "create", "update", "delete", "watch", "history", "health",
                  "--since", "--status", "--limit", "--operation", "--id", "--api", "--relay",
-                 "--token", "--json", "--no-color", "ORDERS_API_URL", "ORDERS_RELAY_URL",
-                 "ORDERS_TOKEN", "NO_COLOR", "orders_cli_history"):
+                 "--token", "--json", "--no-color", "--insecure", "ORDERS_API_URL",
+                 "ORDERS_RELAY_URL", "ORDERS_TOKEN", "ORDERS_INSECURE", "NO_COLOR",
+                 "orders_cli_history"):
         assert word in p.stdout, f"{word} missing from --help"
         assert word in man, f"{word} missing from the man page"
 

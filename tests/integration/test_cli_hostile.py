@@ -27,10 +27,12 @@ def cli_env():
 
 
 class Hostile:
-    """Accepts connections; answers the i-th with answers[min(i, last)](request)."""
+    """Accepts connections; answers the i-th with answers[min(i, last)](request).
+    With tls (an ssl.SSLContext for a server), over TLS (test_cli_tls)."""
 
-    def __init__(self, answers):
+    def __init__(self, answers, tls=None):
         self.answers = answers
+        self.tls = tls
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -49,6 +51,8 @@ class Hostile:
                 req = b""
                 conn.settimeout(5)
                 try:
+                    if self.tls:
+                        conn = self.tls.wrap_socket(conn, server_side=True)
                     while b"\r\n\r\n" not in req:
                         chunk = conn.recv(4096)
                         if not chunk:
@@ -60,8 +64,10 @@ class Hostile:
                     conn.shutdown(socket.SHUT_WR)
                     while conn.recv(4096):
                         pass
-                except OSError:
+                except OSError:  # ssl.SSLError too: a client that refused the certificate
                     pass
+                finally:
+                    conn.close()
 
     def close(self):
         self.sock.close()
