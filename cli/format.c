@@ -270,6 +270,18 @@ const char *fmt_member(struct json_object *obj, const char *key)
 	return s;
 }
 
+/* Render t, then "(N <noun>s)"; releases t. */
+static int render_counted(struct fmt_table *t, const struct fmt_opts *o, struct buf *out,
+			  const char *noun)
+{
+	size_t n = t->nrows;
+	int rc = fmt_table_render(t, o, out);
+	fmt_table_release(t);
+	if (rc == 0)
+		rc = buf_printf(out, "(%zu %s%s)\n", n, noun, n == 1 ? "" : "s");
+	return rc;
+}
+
 static const char *const order_headers[] = {"ID", "CUSTOMER", "PRODUCT", "STATUS", "UPDATED"};
 static const int order_shrink[] = {0, 1, 1, 0, 0};
 
@@ -288,11 +300,7 @@ int fmt_orders(struct json_object *orders, const struct fmt_opts *o, struct buf 
 				     when};
 		fmt_table_add(&t, row);
 	}
-	int rc = fmt_table_render(&t, o, out);
-	fmt_table_release(&t);
-	if (rc == 0)
-		rc = buf_printf(out, "(%zu order%s)\n", n, n == 1 ? "" : "s");
-	return rc;
+	return render_counted(&t, o, out, "order");
 }
 
 int fmt_order(struct json_object *order, const struct fmt_opts *o, struct buf *out)
@@ -417,11 +425,7 @@ int fmt_changes(struct json_object *events, const struct fmt_opts *o, struct buf
 		fmt_table_add(&t, row);
 		buf_release(&status);
 	}
-	int rc = fmt_table_render(&t, o, out);
-	fmt_table_release(&t);
-	if (rc == 0)
-		rc = buf_printf(out, "(%zu change%s)\n", n, n == 1 ? "" : "s");
-	return rc;
+	return render_counted(&t, o, out, "change");
 }
 
 int fmt_health(struct json_object *health, const struct fmt_opts *o, struct buf *out)

@@ -8,6 +8,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Append each "Name: value" of a NULL-terminated list (or NULL) as a line. */
+static int put_lines(struct buf *out, const char *const *lines)
+{
+	for (; lines && *lines; lines++)
+		if (buf_printf(out, "%s\r\n", *lines) < 0)
+			return -1;
+	return 0;
+}
+
 int http_request_format(struct buf *out, const struct http_request *req, const struct http_url *u)
 {
 	const char *accept = req->accept ? req->accept : "application/json";
@@ -20,9 +29,8 @@ int http_request_format(struct buf *out, const struct http_request *req, const s
 	if (req->token && *req->token &&
 	    buf_printf(out, "Authorization: Bearer %s\r\n", req->token) < 0)
 		return -1;
-	for (const char *const *h = req->headers; h && *h; h++)
-		if (buf_printf(out, "%s\r\n", *h) < 0)
-			return -1;
+	if (put_lines(out, req->headers) < 0 || put_lines(out, req->more) < 0)
+		return -1;
 	if (req->body) {
 		if (buf_printf(out, "Content-Type: %s\r\nContent-Length: %zu\r\n",
 			       req->content_type ? req->content_type : "application/json",

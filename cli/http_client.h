@@ -19,8 +19,9 @@
 
 #include <stddef.h>
 
-#define HTTP_CLIENT_BODY_MAX   (16 * 1024 * 1024) /* default response body cap */
-#define HTTP_CLIENT_TIMEOUT_MS 10000		  /* default deadline */
+#define HTTP_CLIENT_BODY_MAX	(16 * 1024 * 1024) /* default response body cap */
+#define HTTP_CLIENT_TIMEOUT_MS	10000		   /* default deadline */
+#define HTTP_CLIENT_REFUSAL_MAX (64 * 1024) /* body cap of an error answer to a stream request */
 
 struct http_request {
 	const char *method; /* "GET", "POST", ... */
@@ -32,6 +33,7 @@ struct http_request {
 	const char *connection;	    /* Connection: NULL close ("Upgrade" for WebSocket) */
 	const char *token;	    /* sent as "Authorization: Bearer <token>" when set */
 	const char *const *headers; /* extra "Name: value" lines, NULL-terminated, or NULL */
+	const char *const *more;    /* more of them, sent after headers (a caller's own) */
 	int timeout_ms;		    /* 0 = HTTP_CLIENT_TIMEOUT_MS */
 	size_t max_body;	    /* 0 = HTTP_CLIENT_BODY_MAX */
 	int insecure;		    /* https: accept any certificate (--insecure) */

@@ -21,15 +21,14 @@ struct sse_client {
 struct sse_client *sse_client_connect(const char *url, const char *const *headers, int timeout_ms,
 				      int insecure, struct err *err)
 {
-	const char *extra[SSE_CLIENT_MAX_HEADERS + 2] = {"Cache-Control: no-cache"};
-	for (size_t i = 0, k = 1; headers && headers[i] && i < SSE_CLIENT_MAX_HEADERS; i++)
-		extra[k++] = headers[i];
+	const char *const no_cache[] = {"Cache-Control: no-cache", NULL};
 	struct http_request req = {.method = "GET",
 				   .url = url,
 				   .accept = "text/event-stream",
-				   .headers = extra,
+				   .headers = no_cache,
+				   .more = headers,
 				   .timeout_ms = timeout_ms,
-				   .max_body = 64 * 1024, /* of a refusal */
+				   .max_body = HTTP_CLIENT_REFUSAL_MAX,
 				   .insecure = insecure};
 	struct sse_client *c = xcalloc(1, sizeof(*c));
 	buf_init(&c->in, SSE_CLIENT_MAX_EVENT + 65536);

@@ -17,8 +17,7 @@
 
 #include <stddef.h>
 
-#define SSE_CLIENT_MAX_EVENT   (16 * 1024 * 1024)
-#define SSE_CLIENT_MAX_HEADERS 32 /* extra request headers; more are left out */
+#define SSE_CLIENT_MAX_EVENT (16 * 1024 * 1024)
 
 struct sse_client;
 

@@ -37,17 +37,16 @@ struct ws_client *ws_client_connect(const char *url, const char *const *headers,
 	}
 	ws_accept_key(key, accept);
 	snprintf(key_line, sizeof(key_line), "Sec-WebSocket-Key: %s", key);
-	const char *extra[WS_CLIENT_MAX_HEADERS + 4] = {"Upgrade: websocket", key_line,
-							"Sec-WebSocket-Version: 13"};
-	for (size_t i = 0, k = 3; headers && headers[i] && i < WS_CLIENT_MAX_HEADERS; i++)
-		extra[k++] = headers[i];
+	const char *const handshake[] = {"Upgrade: websocket", key_line,
+					 "Sec-WebSocket-Version: 13", NULL};
 	struct http_request req = {.method = "GET",
 				   .url = url,
 				   .accept = "",
 				   .connection = "Upgrade",
-				   .headers = extra,
+				   .headers = handshake,
+				   .more = headers,
 				   .timeout_ms = timeout_ms,
-				   .max_body = 64 * 1024, /* of a refusal */
+				   .max_body = HTTP_CLIENT_REFUSAL_MAX,
 				   .insecure = insecure};
 	struct ws_client *c = xcalloc(1, sizeof(*c));
 	struct http_response resp;

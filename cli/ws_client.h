@@ -20,7 +20,6 @@
 #include <stddef.h>
 
 #define WS_CLIENT_MAX_MESSAGE (16 * 1024 * 1024)
-#define WS_CLIENT_MAX_HEADERS 32 /* extra request headers; more are left out */
 
 struct ws_client;
 

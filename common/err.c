@@ -4,31 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
-static void err_vset(struct err *e, enum err_kind kind, const char *field, const char *fmt,
-		     va_list ap)
-{
-	e->kind = kind;
-	snprintf(e->field, sizeof(e->field), "%s", field ? field : "");
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-}
-
-int err_set(struct err *e, enum err_kind kind, const char *fmt, ...)
-{
-	if (e) {
-		va_list ap;
-		va_start(ap, fmt);
-		err_vset(e, kind, NULL, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 int err_set_field(struct err *e, enum err_kind kind, const char *field, const char *fmt, ...)
 {
 	if (e) {
 		va_list ap;
 		va_start(ap, fmt);
-		err_vset(e, kind, field, fmt, ap);
+		e->kind = kind;
+		snprintf(e->field, sizeof(e->field), "%s", field ? field : "");
+		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 		va_end(ap);
 	}
 	return -1;

@@ -35,10 +35,10 @@ struct err {
 	char msg[ERR_MSG_MAX];
 };
 
-/* Fill *e (if not NULL) and return -1, so `return err_set(...)` is one line. */
-int err_set(struct err *e, enum err_kind kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* As err_set, naming the offending field or parameter. */
+/* Fill *e (if not NULL) and return -1, so `return err_set(...)` is one
+ * line: err_set(e, kind, fmt, ...). */
+#define err_set(e, kind, ...) err_set_field(e, kind, NULL, __VA_ARGS__)
+/* As err_set, naming the offending field or parameter (NULL: none). */
 int err_set_field(struct err *e, enum err_kind kind, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Empty *e (NULL does nothing). */

@@ -174,6 +174,35 @@ static int collect_line(struct http_parser *p, const char *data, size_t len, siz
 	return 0;
 }
 
+/* Act on the framing line collect_line completed in p->line: a chunk's
+ * size, the CRLF after a chunk, or a trailer (an empty one ends the
+ * response). */
+static int framing_line(struct http_parser *p, struct err *err)
+{
+	const char *s = p->line.data;
+	if (p->state == HTTP_P_CHUNK_SIZE) {
+		char *end;
+		errno = 0;
+		unsigned long long v = isxdigit((unsigned char)s[0]) ? strtoull(s, &end, 16) : 0;
+		if (!isxdigit((unsigned char)s[0]) || errno ||
+		    (*end && *end != ';' && *end != ' ' && *end != '\t'))
+			return err_set(err, ERR_BAD_REQUEST, "bad chunk size '%.20s'", s);
+		if (p->resp->body.cap && v > p->resp->body.cap)
+			return err_set(err, ERR_TOO_LARGE, "response body is over %zu bytes",
+				       p->resp->body.cap);
+		p->remaining = v;
+		p->state = v ? HTTP_P_CHUNK_DATA : HTTP_P_TRAILERS;
+	} else if (p->state == HTTP_P_CHUNK_CRLF) {
+		if (p->line.len)
+			return err_set(err, ERR_BAD_REQUEST, "chunk not followed by CRLF");
+		p->state = HTTP_P_CHUNK_SIZE;
+	} else if (!p->line.len) {
+		p->state = HTTP_P_DONE;
+	}
+	buf_reset(&p->line);
+	return 0;
+}
+
 int http_parser_feed(struct http_parser *p, const char *data, size_t len, size_t *used,
 		     struct err *err)
 {
@@ -234,57 +263,13 @@ int http_parser_feed(struct http_parser *p, const char *data, size_t len, size_t
 			}
 			i = len;
 			break;
-		case HTTP_P_CHUNK_SIZE: {
-			int got = collect_line(p, data, len, &i, err);
-			if (got < 0) {
-				rc = -1;
-				goto out;
-			}
-			if (!got)
-				break;
-			char *end;
-			errno = 0;
-			if (!isxdigit((unsigned char)p->line.data[0])) {
-				rc = err_set(err, ERR_BAD_REQUEST, "bad chunk size '%.20s'",
-					     p->line.data);
-				goto out;
-			}
-			unsigned long long v = strtoull(p->line.data, &end, 16);
-			if (errno || (*end && *end != ';' && *end != ' ' && *end != '\t')) {
-				rc = err_set(err, ERR_BAD_REQUEST, "bad chunk size '%.20s'",
-					     p->line.data);
-				goto out;
-			}
-			buf_reset(&p->line);
-			if (p->resp->body.cap && v > p->resp->body.cap) {
-				rc = err_set(err, ERR_TOO_LARGE, "response body is over %zu bytes",
-					     p->resp->body.cap);
-				goto out;
-			}
-			p->remaining = v;
-			p->state = v ? HTTP_P_CHUNK_DATA : HTTP_P_TRAILERS;
-			break;
-		}
+		case HTTP_P_CHUNK_SIZE:
 		case HTTP_P_CHUNK_CRLF:
 		case HTTP_P_TRAILERS: {
 			int got = collect_line(p, data, len, &i, err);
-			if (got < 0) {
+			if (got < 0 || (got && framing_line(p, err) < 0)) {
 				rc = -1;
 				goto out;
-			}
-			if (!got)
-				break;
-			int empty = p->line.len == 0;
-			buf_reset(&p->line);
-			if (p->state == HTTP_P_CHUNK_CRLF) {
-				if (!empty) {
-					rc = err_set(err, ERR_BAD_REQUEST,
-						     "chunk not followed by CRLF");
-					goto out;
-				}
-				p->state = HTTP_P_CHUNK_SIZE;
-			} else if (empty) {
-				p->state = HTTP_P_DONE;
 			}
 			break;
 		}

@@ -10,6 +10,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Every one of bad[0..n) is refused by parse (a config_parse_* function). */
+static void check_refused(int (*parse)(const char *, long long *), const char *what,
+			  const char *const *bad, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		long long v;
+		int rc = parse(bad[i], &v);
+		if (rc == 0)
+			fprintf(stderr, "%s '%s' accepted\n", what, bad[i]);
+		CHECK(rc < 0);
+	}
+}
+#define CHECK_REFUSED(parse, what, bad)                                                            \
+	check_refused(parse, what, bad, sizeof(bad) / sizeof(bad[0]))
+
 static long long dur(const char *s, int *ok)
 {
 	long long v = -12345;
@@ -47,13 +62,7 @@ static void test_durations(void)
 					  "0x10",
 					  "99999999999999999999s",
 					  "9223372036854775807d"};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		long long v;
-		int rc = config_parse_duration(bad[i], &v);
-		if (rc == 0)
-			fprintf(stderr, "duration '%s' accepted\n", bad[i]);
-		CHECK(rc < 0);
-	}
+	CHECK_REFUSED(config_parse_duration, "duration", bad);
 }
 
 static void test_decimal_durations(void)
@@ -92,12 +101,7 @@ static void test_sizes(void)
 					  "x",
 					  "99999999999999999999",
 					  "9999999999999GiB"};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int rc = config_parse_size(bad[i], &v);
-		if (rc == 0)
-			fprintf(stderr, "size '%s' accepted\n", bad[i]);
-		CHECK(rc < 0);
-	}
+	CHECK_REFUSED(config_parse_size, "size", bad);
 }
 
 static void test_ports(void)
@@ -119,12 +123,7 @@ static void test_ports(void)
 					  "8.0",
 					  "0x50",
 					  "99999999999999999999"};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int rc = config_parse_port(bad[i], &p);
-		if (rc == 0)
-			fprintf(stderr, "port '%s' accepted\n", bad[i]);
-		CHECK(rc < 0);
-	}
+	CHECK_REFUSED(config_parse_port, "port", bad);
 }
 
 /* check_value fails, the message names the variable first and quotes the
