@@ -83,6 +83,13 @@ def ws_accept(req):
     return base64.b64encode(hashlib.sha1(key + WS_GUID).digest())
 
 
+def ws_upgrade(req, extra=b""):
+    """The head of a server's 101 answer to the WebSocket handshake req."""
+    return (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + ws_accept(req) + b"\r\n"
+            + extra + b"\r\n")
+
+
 def run_cli(args, timeout=20):
     p = subprocess.run([CLI, *args], capture_output=True, timeout=timeout, env=cli_env())
     err = p.stderr.decode("utf-8", "replace")
@@ -113,10 +120,8 @@ def test_nul_in_api_response_head(where):
 def test_nul_in_websocket_handshake(where):
     def answer(req):
         if where == "status-line":
-            return (b"HTTP/1.1 101 Switching\x00 Protocols\r\nUpgrade: websocket\r\n"
-                    b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + ws_accept(req) + b"\r\n\r\n")
-        return (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: web\x00socket\r\n"
-                b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + ws_accept(req) + b"\r\n\r\n")
+            return ws_upgrade(req).replace(b"Switching", b"Switching\x00")
+        return ws_upgrade(req).replace(b"Upgrade: websocket", b"Upgrade: web\x00socket")
     srv = Hostile([answer])
     try:
         code, err = run_cli(["--relay", f"ws://127.0.0.1:{srv.port}", "watch"])
@@ -149,8 +154,7 @@ def test_close_reason_is_printable():
     reason = "slow\x1b[2J\x07consumer\u009b".encode()
 
     def accept_then_close(req):
-        head = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + ws_accept(req) + b"\r\n\r\n")
+        head = ws_upgrade(req)
         hello = b'{"type":"hello","seq":0,"epoch":"e1","server":"hostile"}'
         payload = struct.pack("!H", 1008) + reason
         return (head + bytes([0x81, len(hello)]) + hello +

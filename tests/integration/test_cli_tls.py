@@ -24,7 +24,7 @@ import pytest
 
 from conftest import BIN_DIR, http_json, wait_until
 from test_cli_hostile import (NUL_HEADS, Hostile, cli_env, fixed, printable_only, run_cli,
-                              ws_accept)
+                              ws_upgrade)
 
 CLI = os.path.join(BIN_DIR, "orders-cli")
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
@@ -296,19 +296,16 @@ def test_wss_hostile_frames(certs):
     """Over wss: a close reason with escapes is printed cleanly; a frame
     that announces 2^62 bytes is refused (close 1009) without reading it;
     the next connection is refused, so watch ends with exit code 1."""
-    def accept(req):
-        return (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + ws_accept(req) + b"\r\n\r\n")
     hello = b'{"type":"hello","seq":0,"epoch":"e1","server":"hostile"}'
     reason = "bye\x1b[2J\x07now\u009b".encode()
 
     def close_with_escapes(req):
         payload = struct.pack("!H", 1008) + reason
-        return (accept(req) + bytes([0x81, len(hello)]) + hello
+        return (ws_upgrade(req) + bytes([0x81, len(hello)]) + hello
                 + bytes([0x88, len(payload)]) + payload)
 
     def giant_frame(req):
-        return accept(req) + bytes([0x81, 127]) + struct.pack("!Q", 1 << 62) + b"x" * 1000
+        return ws_upgrade(req) + bytes([0x81, 127]) + struct.pack("!Q", 1 << 62) + b"x" * 1000
 
     srv = Hostile([close_with_escapes, giant_frame, REFUSED], tls=server_context(certs["local"]))
     try:
