@@ -26,9 +26,10 @@ VERSION := 0.1.0
 CC ?= cc
 export SANITIZE BUILD
 PKGS := libpq json-c
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libedit 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libedit openssl 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 EDIT_LIBS := $(shell pkg-config --libs libedit 2>/dev/null)
+SSL_LIBS := $(or $(shell pkg-config --libs openssl 2>/dev/null),-lssl -lcrypto)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wvla -Wno-format-nonliteral
@@ -103,6 +104,9 @@ $(foreach t,$(UNIT_NAMES),\
 # (relay/server.h says why); the CLI, the bench tool and the other tests
 # link without it.
 UNIT_LIBS_test_query := -lcivetweb
+# OpenSSL likewise: orders-cli's connections (cli/http_socket.c, TLS for
+# https:// and wss://) are reached from its command table, so orders-cli
+# and the unit tests that link libcli.a take it; nothing else does.
 
 .PHONY: all asan test unit integration run setup-db format format-check clean bench deps db-start db-stop db-status \
 	fuzz fuzz-build fuzz-smoke
@@ -135,7 +139,7 @@ $(RELAY_BIN): $(BUILD)/relay/main.o $(LIBRELAY) $(LIBCOMMON)
 
 $(CLI_BIN): $(BUILD)/cli/main.o $(LIBCLI) $(LIBCOMMON)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(EDIT_LIBS) $(PKG_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(EDIT_LIBS) $(SSL_LIBS) $(PKG_LIBS)
 
 $(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBBENCH) $(LIBCOMMON)
 	@$(if $(Q),echo "  LD      $@")
@@ -145,7 +149,8 @@ $(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBBENCH) $(LIBCOMMON)
 $(UNIT_BINS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $$(call unit_archive,$$*) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(UNIT_LIBS_$*) $(PKG_LIBS) -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(UNIT_LIBS_$*) $(if $(filter $(LIBCLI),$^),$(SSL_LIBS)) \
+		$(PKG_LIBS) -lm
 
 # Fuzzing: tests/fuzz/fuzz_<target>.c is a libFuzzer harness (clang and
 # Debian's libclang-rt-14-dev) built into build/fuzz/fuzz_<target> with

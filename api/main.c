@@ -11,6 +11,7 @@
 #include "paths.h"
 #include "server.h"
 #include "static_files.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #include <signal.h>
@@ -124,10 +125,7 @@ static int check_relay_public_url(const char *v, struct err *err)
 		return 0;
 	/* what the error line shows: control characters as '?', so it stays one line */
 	char shown[256];
-	size_t k = 0;
-	for (; v[k] && k < sizeof(shown) - 1; k++)
-		shown[k] = (unsigned char)v[k] < ' ' || v[k] == 0x7f ? '?' : v[k];
-	shown[k] = '\0';
+	utf8_printable(shown, sizeof(shown), v, strlen(v));
 	if (v[0] != '/') {
 		long long num;
 		if (config_check_value("RELAY_PUBLIC_URL", CONFIG_WS_URL, v, &num, err) == 0)

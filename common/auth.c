@@ -1,5 +1,7 @@
 #include "auth.h"
 
+#include "http_url.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -86,23 +88,21 @@ const char *auth_bearer(const char *header)
 	return *header ? header : NULL;
 }
 
-/* The host part of "scheme://host[:port][/...]" or of "host[:port]". */
-static void host_of(const char *s, char *out, size_t cap)
+/* The host of an origin ("scheme://host[:port]") or, when url is 0, of a
+ * Host header ("host[:port]"), by common/http_url's parser; "" when s is
+ * neither. */
+static void host_of(const char *s, int url, char out[HTTP_HOST_MAX])
 {
-	const char *p = strstr(s, "://");
-	p = p ? p + 3 : s;
-	size_t n;
-	if (*p == '[') {
-		n = strcspn(p, "]");
-		if (p[n] == ']')
-			n++;
-	} else {
-		n = strcspn(p, ":/");
+	struct http_url u;
+	char port[HTTP_PORT_MAX];
+	const char *end;
+	out[0] = '\0';
+	if (url) {
+		if (http_url_parse(s, &u, NULL) == 0 && u.bare)
+			memcpy(out, u.host, sizeof(u.host));
+	} else if ((end = http_host_parse(s, out, port)) == NULL || *end) {
+		out[0] = '\0';
 	}
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(out, p, n);
-	out[n] = '\0';
 }
 
 int auth_origin_allowed(const struct auth *a, const char *origin, const char *host)
@@ -117,8 +117,8 @@ int auth_origin_allowed(const struct auth *a, const char *origin, const char *ho
 	}
 	if (!host)
 		return 0;
-	char oh[256], hh[256];
-	host_of(origin, oh, sizeof(oh));
-	host_of(host, hh, sizeof(hh));
+	char oh[HTTP_HOST_MAX], hh[HTTP_HOST_MAX];
+	host_of(origin, 1, oh);
+	host_of(host, 0, hh);
 	return oh[0] && strcasecmp(oh, hh) == 0;
 }

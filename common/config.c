@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "buf.h"
+#include "http_url.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -102,56 +103,19 @@ int config_valid_token(const char *s)
 	return 1;
 }
 
-/* scheme://host[:port][/path] with one of the given schemes. */
-static int valid_url(const char *s, const char *const *schemes, int allow_path)
+/* A URL http_url_parse takes, of the scheme family ("http": http or
+ * https; "ws": ws or wss); an origin has nothing after host[:port]. */
+static int valid_url(const char *s, const char *family, int origin)
 {
-	const char *p = NULL;
-	for (; *schemes; schemes++) {
-		size_t n = strlen(*schemes);
-		if (strncmp(s, *schemes, n) == 0 && strncmp(s + n, "://", 3) == 0) {
-			p = s + n + 3;
-			break;
-		}
-	}
-	if (!p)
+	struct http_url u;
+	if (http_url_parse(s, &u, NULL) < 0 || strncmp(u.scheme, family, strlen(family)) != 0)
 		return 0;
-	const char *host = p;
-	if (*p == '[') {
-		p = strchr(p, ']');
-		if (!p)
-			return 0;
-		p++;
-	} else {
-		while (*p && (isalnum((unsigned char)*p) || *p == '.' || *p == '-' || *p == '_'))
-			p++;
-	}
-	if (p == host)
-		return 0;
-	if (*p == ':') {
-		p++;
-		long long port = 0;
-		const char *q = p;
-		while (isdigit((unsigned char)*q))
-			port = port * 10 + (*q++ - '0'), port = port > 70000 ? 70000 : port;
-		if (q == p || port < 1 || port > 65535)
-			return 0;
-		p = q;
-	}
-	if (*p == '\0')
-		return 1;
-	if (*p != '/' || !allow_path)
-		return 0;
-	for (; *p; p++)
-		if ((unsigned char)*p <= ' ')
-			return 0;
-	return 1;
+	return !origin || u.bare;
 }
 
 int config_check_value(const char *env, enum config_type type, const char *value, long long *num,
 		       struct err *err)
 {
-	static const char *const http[] = {"http", "https", NULL};
-	static const char *const ws[] = {"ws", "wss", NULL};
 	long long v = 0;
 	*num = 0;
 	switch (type) {
@@ -218,13 +182,13 @@ int config_check_value(const char *env, enum config_type type, const char *value
 		return 0;
 	}
 	case CONFIG_HTTP_URL:
-		if (!valid_url(value, http, 1))
+		if (!valid_url(value, "http", 0))
 			return err_set(err, ERR_CONFIG,
 				       "%s: must be an http:// or https:// URL, got '%s'", env,
 				       value);
 		return 0;
 	case CONFIG_WS_URL:
-		if (!valid_url(value, ws, 1))
+		if (!valid_url(value, "ws", 0))
 			return err_set(err, ERR_CONFIG,
 				       "%s: must be a ws:// or wss:// URL, got '%s'", env, value);
 		return 0;
@@ -267,7 +231,7 @@ int config_check_value(const char *env, enum config_type type, const char *value
 			while (end > tok && end[-1] == ' ')
 				*--end = '\0';
 			count++;
-			if (!valid_url(tok, http, 0)) {
+			if (!valid_url(tok, "http", 1)) {
 				rc = err_set(
 				    err, ERR_CONFIG,
 				    "%s: each origin must be scheme://host[:port], got '%s'", env,
@@ -466,6 +430,17 @@ int config_load_mode(struct config *cfg, const char *program, const char *usage,
 	cfg->opts = opts;
 	cfg->n = n;
 	cfg->values = xcalloc(n, sizeof(*cfg->values));
+	for (size_t s = 0; s < CONFIG_SHARED_N; s++)
+		cfg->shared[s] = -1;
+	for (size_t i = 0; i < n; i++) {
+		enum config_shared s = opts[i].shared;
+		if (s == CONFIG_SHARED_NONE || (unsigned)s >= CONFIG_SHARED_N)
+			continue;
+		if (cfg->shared[s] >= 0)
+			return err_set(err, ERR_CONFIG, "%s: listed twice in the option table",
+				       opts[i].env ? opts[i].env : opts[i].flag);
+		cfg->shared[s] = (int)i;
+	}
 
 	if (config_read_env_file(".env", err) < 0)
 		return -1;
@@ -567,61 +542,27 @@ static const struct config_value *config_at(const struct config *cfg, int opt)
 	return cfg->values && opt >= 0 && (size_t)opt < cfg->n ? &cfg->values[opt] : NULL;
 }
 
-static const struct config_value *config_find(const struct config *cfg, const char *env)
+const char *config_str(const struct config *cfg, int opt)
 {
-	for (size_t i = 0; i < cfg->n; i++)
-		if (cfg->opts[i].env && strcmp(cfg->opts[i].env, env) == 0)
-			return config_at(cfg, (int)i);
-	return NULL;
-}
-
-static const char *value_str(const struct config_value *v)
-{
+	const struct config_value *v = config_at(cfg, opt);
 	return v ? v->str : NULL;
 }
 
-static long long value_num(const struct config_value *v)
+long long config_num(const struct config *cfg, int opt)
 {
+	const struct config_value *v = config_at(cfg, opt);
 	return v && v->str ? v->num : 0;
 }
 
-static int value_given(const struct config_value *v)
+int config_given(const struct config *cfg, int opt)
 {
+	const struct config_value *v = config_at(cfg, opt);
 	return v && v->given;
-}
-
-const char *config_str_at(const struct config *cfg, int opt)
-{
-	return value_str(config_at(cfg, opt));
-}
-
-long long config_num_at(const struct config *cfg, int opt)
-{
-	return value_num(config_at(cfg, opt));
-}
-
-int config_given_at(const struct config *cfg, int opt)
-{
-	return value_given(config_at(cfg, opt));
-}
-
-const char *config_str_env(const struct config *cfg, const char *env)
-{
-	return value_str(config_find(cfg, env));
-}
-
-long long config_num_env(const struct config *cfg, const char *env)
-{
-	return value_num(config_find(cfg, env));
-}
-
-int config_given_env(const struct config *cfg, const char *env)
-{
-	return value_given(config_find(cfg, env));
 }
 
 void config_log_init(const struct config *cfg, const char *tag)
 {
-	log_init(tag, (enum log_level)config_num(cfg, "LOG_LEVEL"));
-	log_set_format((enum log_format)config_num(cfg, "LOG_FORMAT"), cfg->program);
+	log_init(tag, (enum log_level)config_num(cfg, cfg->shared[CONFIG_SHARED_LOG_LEVEL]));
+	log_set_format((enum log_format)config_num(cfg, cfg->shared[CONFIG_SHARED_LOG_FORMAT]),
+		       cfg->program);
 }

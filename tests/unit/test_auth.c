@@ -54,6 +54,12 @@ static void test_origins(void)
 	CHECK(!auth_origin_allowed(&a, "http://localhost.evil.test", "localhost:3000"));
 	CHECK(!auth_origin_allowed(&a, "http://localhost", NULL));
 	CHECK(auth_origin_allowed(&a, "http://[::1]:9", "[::1]:3000"));
+	/* origin and Host are read by http_url's parser: nothing loose */
+	CHECK(!auth_origin_allowed(&a, "null", "null"));
+	CHECK(!auth_origin_allowed(&a, "http://evil example", "evil example"));
+	CHECK(!auth_origin_allowed(&a, "http://localhost/path", "localhost"));
+	CHECK(!auth_origin_allowed(&a, "http://localhost", "localhost:0"));
+	CHECK(!auth_origin_allowed(&a, "http://[::1]", "::1"));
 
 	CHECK(auth_init(&a, NULL, NULL, "https://a.example, http://b.example:8000", &e) == 0);
 	CHECK(a.norigins == 2);

@@ -10,6 +10,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Every one of bad[0..n) is refused by parse (a config_parse_* function). */
+static void check_refused(int (*parse)(const char *, long long *), const char *what,
+			  const char *const *bad, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		long long v;
+		int rc = parse(bad[i], &v);
+		if (rc == 0)
+			fprintf(stderr, "%s '%s' accepted\n", what, bad[i]);
+		CHECK(rc < 0);
+	}
+}
+#define CHECK_REFUSED(parse, what, bad)                                                            \
+	check_refused(parse, what, bad, sizeof(bad) / sizeof(bad[0]))
+
 static long long dur(const char *s, int *ok)
 {
 	long long v = -12345;
@@ -47,13 +62,7 @@ static void test_durations(void)
 					  "0x10",
 					  "99999999999999999999s",
 					  "9223372036854775807d"};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		long long v;
-		int rc = config_parse_duration(bad[i], &v);
-		if (rc == 0)
-			fprintf(stderr, "duration '%s' accepted\n", bad[i]);
-		CHECK(rc < 0);
-	}
+	CHECK_REFUSED(config_parse_duration, "duration", bad);
 }
 
 static void test_decimal_durations(void)
@@ -92,12 +101,7 @@ static void test_sizes(void)
 					  "x",
 					  "99999999999999999999",
 					  "9999999999999GiB"};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int rc = config_parse_size(bad[i], &v);
-		if (rc == 0)
-			fprintf(stderr, "size '%s' accepted\n", bad[i]);
-		CHECK(rc < 0);
-	}
+	CHECK_REFUSED(config_parse_size, "size", bad);
 }
 
 static void test_ports(void)
@@ -119,12 +123,7 @@ static void test_ports(void)
 					  "8.0",
 					  "0x50",
 					  "99999999999999999999"};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int rc = config_parse_port(bad[i], &p);
-		if (rc == 0)
-			fprintf(stderr, "port '%s' accepted\n", bad[i]);
-		CHECK(rc < 0);
-	}
+	CHECK_REFUSED(config_parse_port, "port", bad);
 }
 
 /* check_value fails, the message names the variable first and quotes the
@@ -210,6 +209,9 @@ static void test_check_value(void)
 	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "http://ho st");
 	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "http://host/a b");
 	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "ws://host");
+	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "http://host/#top");
+	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "http://user@host");
+	expect_good("ORDERS_API_URL", CONFIG_HTTP_URL, "HTTPS://host?x=1", 0);
 	expect_good("ORDERS_RELAY_URL", CONFIG_WS_URL, "ws://localhost:8080", 0);
 	expect_good("ORDERS_RELAY_URL", CONFIG_WS_URL, "wss://example.com/ws", 0);
 	expect_bad("ORDERS_RELAY_URL", CONFIG_WS_URL, "http://localhost:8080");
@@ -218,6 +220,8 @@ static void test_check_value(void)
 	expect_good("ALLOWED_ORIGINS", CONFIG_ORIGINS, "http://a.example, https://b.example:8443",
 		    0);
 	expect_bad("ALLOWED_ORIGINS", CONFIG_ORIGINS, "http://a.example/path");
+	expect_bad("ALLOWED_ORIGINS", CONFIG_ORIGINS, "http://a.example/");
+	expect_bad("ALLOWED_ORIGINS", CONFIG_ORIGINS, "ws://a.example");
 	expect_bad("ALLOWED_ORIGINS", CONFIG_ORIGINS, ",");
 	expect_bad("ALLOWED_ORIGINS", CONFIG_ORIGINS, "a.example");
 
@@ -508,14 +512,14 @@ static void test_env_file_too_big(void)
 	unlink(".env");
 }
 
-static const struct config_option opts[] = {
-    {"TC_PORT", "port", "3000", CONFIG_PORT, "a port"},
-    {"TC_LEVEL", "log-level", "info", CONFIG_LOG_LEVEL, "a level"},
-    {"TC_PING", "ping", "30s", CONFIG_DURATION, "a duration"},
-    {"TC_NAME", "name", NULL, CONFIG_STRING, "unset by default"},
-    {"TC_BACKLOG", "backlog", "8MiB", CONFIG_SIZE, "a size"},
+enum { TC_PORT, TC_LEVEL, TC_PING, TC_NAME, TC_BACKLOG, NOPTS };
+static const struct config_option opts[NOPTS] = {
+    [TC_PORT] = {"TC_PORT", "port", "3000", CONFIG_PORT, "a port"},
+    [TC_LEVEL] = {"TC_LEVEL", "log-level", "info", CONFIG_LOG_LEVEL, "a level"},
+    [TC_PING] = {"TC_PING", "ping", "30s", CONFIG_DURATION, "a duration"},
+    [TC_NAME] = {"TC_NAME", "name", NULL, CONFIG_STRING, "unset by default"},
+    [TC_BACKLOG] = {"TC_BACKLOG", "backlog", "8MiB", CONFIG_SIZE, "a size"},
 };
-#define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
 static int load(struct config *cfg, struct err *e, int argc, const char **argv)
 {
@@ -542,14 +546,14 @@ static void test_load(void)
 	{
 		const char *argv[] = {"test", NULL};
 		CHECK(load(&cfg, &e, 1, argv) == 0);
-		CHECK_STR(config_str(&cfg, "TC_PORT"), "3000");
-		CHECK(config_num(&cfg, "TC_PORT") == 3000);
-		CHECK(config_num(&cfg, "TC_PING") == 30000);
-		CHECK(config_num(&cfg, "TC_BACKLOG") == 8LL << 20);
-		CHECK(config_num(&cfg, "TC_LEVEL") == 1);
-		CHECK(config_str(&cfg, "TC_NAME") == NULL);
-		CHECK(config_num(&cfg, "TC_NAME") == 0);
-		CHECK(config_str(&cfg, "NO_SUCH") == NULL);
+		CHECK_STR(config_str(&cfg, TC_PORT), "3000");
+		CHECK(config_num(&cfg, TC_PORT) == 3000);
+		CHECK(config_num(&cfg, TC_PING) == 30000);
+		CHECK(config_num(&cfg, TC_BACKLOG) == 8LL << 20);
+		CHECK(config_num(&cfg, TC_LEVEL) == 1);
+		CHECK(config_str(&cfg, TC_NAME) == NULL);
+		CHECK(config_num(&cfg, TC_NAME) == 0);
+		CHECK(config_str(&cfg, NOPTS) == NULL && config_str(&cfg, -1) == NULL);
 		config_release(&cfg);
 	}
 	/* .env < environment < flag */
@@ -558,16 +562,16 @@ static void test_load(void)
 	{
 		const char *argv[] = {"test", NULL};
 		CHECK(load(&cfg, &e, 1, argv) == 0);
-		CHECK(config_num(&cfg, "TC_PORT") == 4002);	     /* env beats .env */
-		CHECK_STR(config_str(&cfg, "TC_NAME"), "from-file"); /* .env beats default */
-		CHECK(config_num(&cfg, "TC_PING") == 300000);
+		CHECK(config_num(&cfg, TC_PORT) == 4002);	   /* env beats .env */
+		CHECK_STR(config_str(&cfg, TC_NAME), "from-file"); /* .env beats default */
+		CHECK(config_num(&cfg, TC_PING) == 300000);
 		config_release(&cfg);
 	}
 	{
 		const char *argv[] = {"test", "--port=4003", "--name", "from-flag", NULL};
 		CHECK(load(&cfg, &e, 4, argv) == 0);
-		CHECK(config_num(&cfg, "TC_PORT") == 4003); /* flag beats env */
-		CHECK_STR(config_str(&cfg, "TC_NAME"), "from-flag");
+		CHECK(config_num(&cfg, TC_PORT) == 4003); /* flag beats env */
+		CHECK_STR(config_str(&cfg, TC_NAME), "from-flag");
 		config_release(&cfg);
 	}
 	/* A flag can fix a bad environment value (flags win before validation). */
@@ -575,7 +579,7 @@ static void test_load(void)
 	{
 		const char *argv[] = {"test", "--port", "4004", NULL};
 		CHECK(load(&cfg, &e, 3, argv) == 0);
-		CHECK(config_num(&cfg, "TC_PORT") == 4004);
+		CHECK(config_num(&cfg, TC_PORT) == 4004);
 		config_release(&cfg);
 	}
 	/* A bad value names the variable. */
@@ -663,9 +667,9 @@ static void test_empty_means_unset(void)
 	{
 		const char *argv[] = {"test", "--ping=", NULL};
 		CHECK(load(&cfg, &e, 2, argv) == 0);
-		CHECK(config_num(&cfg, "TC_PORT") == 3000);
-		CHECK(config_str(&cfg, "TC_NAME") == NULL);
-		CHECK(config_num(&cfg, "TC_PING") == 30000);
+		CHECK(config_num(&cfg, TC_PORT) == 3000);
+		CHECK(config_str(&cfg, TC_NAME) == NULL);
+		CHECK(config_num(&cfg, TC_PING) == 30000);
 		config_release(&cfg);
 	}
 	clear_opts_env();
@@ -682,9 +686,9 @@ static void test_given(void)
 	{
 		const char *argv[] = {"test", NULL};
 		CHECK(load(&cfg, &e, 1, argv) == 0);
-		CHECK(!config_given(&cfg, "TC_PORT")); /* default */
-		CHECK(!config_given(&cfg, "TC_NAME")); /* unset */
-		CHECK(!config_given(&cfg, "NO_SUCH"));
+		CHECK(!config_given(&cfg, TC_PORT)); /* default */
+		CHECK(!config_given(&cfg, TC_NAME)); /* unset */
+		CHECK(!config_given(&cfg, NOPTS) && !config_given(&cfg, -1));
 		config_release(&cfg);
 	}
 	write_file(".env", "export TC_NAME='from file' # quoted\nTC_PING=\n");
@@ -693,19 +697,19 @@ static void test_given(void)
 	{
 		const char *argv[] = {"test", "--log-level=warn", NULL};
 		CHECK(load(&cfg, &e, 2, argv) == 0);
-		CHECK(config_given(&cfg, "TC_PORT"));	  /* environment */
-		CHECK(config_given(&cfg, "TC_NAME"));	  /* .env */
-		CHECK(config_given(&cfg, "TC_LEVEL"));	  /* flag */
-		CHECK(!config_given(&cfg, "TC_PING"));	  /* empty in .env */
-		CHECK(!config_given(&cfg, "TC_BACKLOG")); /* empty in the environment */
-		CHECK_STR(config_str(&cfg, "TC_NAME"), "from file");
+		CHECK(config_given(&cfg, TC_PORT));	/* environment */
+		CHECK(config_given(&cfg, TC_NAME));	/* .env */
+		CHECK(config_given(&cfg, TC_LEVEL));	/* flag */
+		CHECK(!config_given(&cfg, TC_PING));	/* empty in .env */
+		CHECK(!config_given(&cfg, TC_BACKLOG)); /* empty in the environment */
+		CHECK_STR(config_str(&cfg, TC_NAME), "from file");
 		config_release(&cfg);
 	}
 	{
 		const char *argv[] = {"test", "--port=", NULL}; /* empty flag: the default */
 		CHECK(load(&cfg, &e, 2, argv) == 0);
-		CHECK(!config_given(&cfg, "TC_PORT"));
-		CHECK(config_num(&cfg, "TC_PORT") == 3000);
+		CHECK(!config_given(&cfg, TC_PORT));
+		CHECK(config_num(&cfg, TC_PORT) == 3000);
 		config_release(&cfg);
 	}
 	unlink(".env");
@@ -737,8 +741,10 @@ static void test_log_option(void)
 		const char *argv[] = {"test", "--log-level=debug", NULL};
 		CHECK(config_load(&cfg, "orders-test", "u", NULL, log_opts, 2, 2, (char **)argv,
 				  &e) == 0);
-		CHECK(config_num(&cfg, "LOG_FORMAT") == LOG_FORMAT_JSON);
 		CHECK(config_num(&cfg, L_LOG_FORMAT) == LOG_FORMAT_JSON);
+		CHECK(cfg.shared[CONFIG_SHARED_LOG_LEVEL] == L_LOG_LEVEL);
+		CHECK(cfg.shared[CONFIG_SHARED_LOG_FORMAT] == L_LOG_FORMAT);
+		CHECK(cfg.shared[CONFIG_SHARED_DB_HOST] == -1);
 		config_log_init(&cfg, "test");
 		CHECK(log_enabled(LOG_DEBUG));
 		config_release(&cfg);
@@ -818,9 +824,46 @@ static void test_indexed_bool_and_operands(void)
 	      NULL);
 }
 
+/* The shared groups sit anywhere in a table: config_load records where,
+ * so common modules read them by enum (cfg->shared), never by name; a
+ * table that lists one twice is refused. */
+static void test_shared_groups(void)
+{
+	enum { S_OWN, CONFIG_LOG_OPTION_IDS(S_), S_MIDDLE, CONFIG_DB_OPTION_IDS(S_), S_N };
+	static const struct config_option t[S_N] = {
+	    [S_OWN] = {"TC_OWN", "own", NULL, CONFIG_STRING, "first"},
+	    CONFIG_LOG_OPTIONS(S_),
+	    [S_MIDDLE] = {"TC_MIDDLE", "middle", NULL, CONFIG_STRING, "between"},
+	    CONFIG_DB_OPTIONS(S_),
+	};
+	struct config cfg;
+	struct err e;
+	memset(&cfg, 0, sizeof(cfg));
+	const char *argv[] = {"t", "--db-host=db.example", NULL};
+	CHECK(config_load(&cfg, "t", "u", NULL, t, S_N, 2, (char **)argv, &e) == 0);
+	CHECK(cfg.shared[CONFIG_SHARED_NONE] == -1);
+	CHECK(cfg.shared[CONFIG_SHARED_LOG_LEVEL] == S_LOG_LEVEL);
+	CHECK(cfg.shared[CONFIG_SHARED_LOG_FORMAT] == S_LOG_FORMAT);
+	CHECK(cfg.shared[CONFIG_SHARED_DATABASE_URL] == S_DATABASE_URL);
+	CHECK(cfg.shared[CONFIG_SHARED_DB_PASSWORD] == S_DB_PASSWORD);
+	CHECK_STR(config_str(&cfg, cfg.shared[CONFIG_SHARED_DB_HOST]), "db.example");
+	CHECK(config_num(&cfg, cfg.shared[CONFIG_SHARED_DB_PORT]) == 5432);
+	config_release(&cfg);
+
+	static const struct config_option twice[] = {
+	    {"LOG_LEVEL", "log-level", "info", CONFIG_LOG_LEVEL, "one", CONFIG_SHARED_LOG_LEVEL},
+	    {"LEVEL", "level", "info", CONFIG_LOG_LEVEL, "two", CONFIG_SHARED_LOG_LEVEL},
+	};
+	memset(&cfg, 0, sizeof(cfg));
+	CHECK(config_load(&cfg, "t", "u", NULL, twice, 2, 1, (char **)argv, &e) < 0);
+	CHECK(e.kind == ERR_CONFIG && strstr(e.msg, "LEVEL: listed twice") != NULL);
+	config_release(&cfg);
+}
+
 int main(void)
 {
 	test_indexed_bool_and_operands();
+	test_shared_groups();
 	char dir[] = "/tmp/test_config_XXXXXX";
 	if (!mkdtemp(dir) || chdir(dir) < 0) {
 		perror("mkdtemp");

@@ -232,10 +232,57 @@ static void test_bare_cr_lf_in_head(void)
 	}
 }
 
+/* A client that read the head alone (a refused WebSocket upgrade) reads
+ * the body on, framed as the head says. */
+static void test_read_body_after_head(void)
+{
+	static const char *const answers[] = {
+	    "HTTP/1.1 403 Forbidden\r\nContent-Length: 14\r\n\r\n{\"error\":\"no\"}",
+	    "HTTP/1.1 401 No\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"err\r\n"
+	    "9\r\nor\":\"no\"}\r\n0\r\n\r\n",
+	};
+	for (size_t i = 0; i < 2; i++) {
+		struct http_response r;
+		struct http_parser p;
+		struct err err;
+		size_t used, len = strlen(answers[i]);
+		http_response_init(&r, 1024);
+		http_parser_init(&p, &r, 1);
+		CHECK(http_parser_feed(&p, answers[i], len, &used, &err) == 1);
+		CHECK(r.body.len == 0 && used < len);
+		CHECK(http_parser_read_body(&p, &err) == 0);
+		size_t rest = used, used2;
+		CHECK(http_parser_feed(&p, answers[i] + rest, len - rest, &used2, &err) == 1);
+		CHECK_STR(r.body.data, "{\"error\":\"no\"}");
+		CHECK(http_parser_read_body(&p, &err) == -1); /* once only */
+		http_parser_release(&p);
+		http_response_release(&r);
+	}
+	/* a 101 has no body: complete at once */
+	struct http_response r;
+	struct http_parser p;
+	struct err err;
+	size_t used;
+	const char *up = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
+	http_response_init(&r, 0);
+	http_parser_init(&p, &r, 1);
+	CHECK(http_parser_feed(&p, up, strlen(up), &used, &err) == 1);
+	CHECK(http_parser_read_body(&p, &err) == 0 && p.state == HTTP_P_DONE);
+	http_parser_release(&p);
+	http_response_release(&r);
+	/* not after a parse that reads bodies itself, nor before the head */
+	http_response_init(&r, 0);
+	http_parser_init(&p, &r, 0);
+	CHECK(http_parser_read_body(&p, &err) == -1);
+	http_parser_release(&p);
+	http_response_release(&r);
+}
+
 int main(void)
 {
 	test_bare_cr_lf_in_head();
 	test_status_range();
+	test_read_body_after_head();
 	test_parser();
 	test_nul_in_head();
 	HARNESS_END();
