@@ -38,6 +38,8 @@ const char *http_status_text(int status)
 		return "Unsupported Media Type";
 	case 422:
 		return "Unprocessable Entity";
+	case 429:
+		return "Too Many Requests";
 	case 500:
 		return "Internal Server Error";
 	case 503:
