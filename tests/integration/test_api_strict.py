@@ -11,7 +11,16 @@ import json
 import pytest
 
 from conftest import http, http_json
-from helpers_api import assert_error, counts, create, get_order, raw_http, unique
+from helpers_api import assert_error, counts, create, get_order, raw_http, start_private_pg, unique
+
+
+@pytest.fixture(scope="module")
+def pg():
+    """A private cluster for this module: the rows its tests write stay out
+    of the history other modules read from seq 0."""
+    p = start_private_pg()
+    yield p
+    p.destroy()
 
 
 def row(pg, oid):
