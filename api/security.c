@@ -14,9 +14,6 @@
 /* On every response, whatever its kind. */
 #define SECURITY_HEADERS "Referrer-Policy: no-referrer\r\nX-Frame-Options: DENY\r\n"
 
-/* X-Forwarded-For values kept: the right-most ones decide. */
-#define XFF_MAX 16
-
 /* "https" as the first item of an X-Forwarded-Proto value, or a
  * proto=https parameter of a Forwarded value. */
 static int says_https(const char *name, const char *v)
@@ -39,9 +36,7 @@ int security_begin(struct mg_connection *c, const struct api *api, struct securi
 {
 	const struct mg_request_info *ri = mg_get_request_info(c);
 	const char *hosts[2] = {NULL, NULL};
-	const char *xff[XFF_MAX];
 	int nhosts = 0;
-	size_t nxff = 0;
 	s->proxied = s->https = 0;
 	for (int i = 0; i < ri->num_headers; i++) {
 		const char *name = ri->http_headers[i].name, *value = ri->http_headers[i].value;
@@ -50,9 +45,6 @@ int security_begin(struct mg_connection *c, const struct api *api, struct securi
 				hosts[nhosts] = value;
 			nhosts++;
 		} else if (strcasecmp(name, "X-Forwarded-For") == 0) {
-			if (nxff == XFF_MAX)
-				memmove(xff, xff + 1, sizeof(xff[0]) * --nxff);
-			xff[nxff++] = value;
 			s->proxied = 1;
 		} else if (strcasecmp(name, "Forwarded") == 0) {
 			s->proxied = 1;
@@ -61,7 +53,7 @@ int security_begin(struct mg_connection *c, const struct api *api, struct securi
 			s->https |= says_https(name, value);
 		}
 	}
-	if (client_addr_resolve(&api->proxies, ri->remote_addr, xff, nxff, &s->client) < 0)
+	if (client_addr_of_request(&api->proxies, ri, &s->client) < 0)
 		memset(&s->client, 0, sizeof(s->client));
 	client_ip_format(&s->client, s->client_text);
 

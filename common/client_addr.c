@@ -1,8 +1,10 @@
 #include "client_addr.h"
 
 #include <arpa/inet.h>
+#include <civetweb.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static const unsigned char v4_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
@@ -204,4 +206,22 @@ int client_addr_resolve(const struct trusted_proxies *tp, const char *peer, cons
 		}
 	}
 	return 0;
+}
+
+/* X-Forwarded-For values kept: the right-most ones decide. */
+#define XFF_MAX 16
+
+int client_addr_of_request(const struct trusted_proxies *tp, const struct mg_request_info *ri,
+			   struct client_ip *out)
+{
+	const char *xff[XFF_MAX];
+	size_t n = 0;
+	for (int i = 0; i < ri->num_headers; i++) {
+		if (strcasecmp(ri->http_headers[i].name, "X-Forwarded-For") != 0)
+			continue;
+		if (n == XFF_MAX)
+			memmove(xff, xff + 1, sizeof(xff[0]) * --n);
+		xff[n++] = ri->http_headers[i].value;
+	}
+	return client_addr_resolve(tp, ri->remote_addr, xff, n, out);
 }

@@ -63,4 +63,11 @@ int trusted_proxies_contains(const struct trusted_proxies *tp, const struct clie
 int client_addr_resolve(const struct trusted_proxies *tp, const char *peer, const char *const *xff,
 			size_t nxff, struct client_ip *out) __attribute__((warn_unused_result));
 
+struct mg_request_info;
+/* client_addr_resolve for a civetweb request: its peer (remote_addr) and
+ * its X-Forwarded-For headers in order (the last 16 of them). Reads the
+ * request's fields only. */
+int client_addr_of_request(const struct trusted_proxies *tp, const struct mg_request_info *ri,
+			   struct client_ip *out) __attribute__((warn_unused_result));
+
 #endif
