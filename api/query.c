@@ -1,6 +1,5 @@
 #include "query.h"
 
-#include "http.h"
 #include "order.h"
 #include "qs.h"
 
@@ -45,7 +44,7 @@ int query_status(const char *query, const char **status, struct err *err)
 {
 	char v[32];
 	*status = NULL;
-	int rc = http_query_param(query, "status", v, sizeof(v));
+	int rc = qs_param(query, "status", v, sizeof(v));
 	if (rc == 0)
 		return 0;
 	int s = rc > 0 ? order_status_parse(v) : -1;

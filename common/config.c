@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "buf.h"
 #include "client_addr.h"
 #include "log.h"
 #include "xalloc.h"
@@ -329,39 +330,39 @@ int config_check_value(const char *env, enum config_type type, const char *value
 	return err_set(err, ERR_CONFIG, "%s: unknown option type", env);
 }
 
-int config_read_env_file(const char *path, struct err *err)
+int config_parse_env(const char *name, const char *text, size_t len,
+		     int (*set)(const char *key, const char *value, void *ctx), void *ctx,
+		     struct err *err)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	char line[4096];
+	char line[CONFIG_ENV_LINE_MAX + 1];
 	int lineno = 0;
-	while (fgets(line, sizeof(line), f)) {
+	for (size_t pos = 0; pos < len;) {
 		lineno++;
-		size_t len = strlen(line);
-		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
-			/* fgets stopped at the buffer, not the line's end: the rest
-			 * would read as a line of its own (a variable nobody set) */
-			int next = fgetc(f);
-			if (next != EOF) {
-				fclose(f);
-				return err_set(err, ERR_CONFIG,
-					       "%s:%d: line too long (over %zu bytes)", path,
-					       lineno, sizeof(line) - 1);
-			}
-		}
+		const char *start = text + pos;
+		const char *nl = memchr(start, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - start) + 1 : len - pos; /* with its newline */
+		pos += n;
+		/* refused whole: a cut line would leave a cut value, and its
+		 * tail would read as a line of its own (a variable nobody set) */
+		if (n > CONFIG_ENV_LINE_MAX)
+			return err_set(err, ERR_CONFIG, "%s:%d: line too long (over %d bytes)",
+				       name, lineno, CONFIG_ENV_LINE_MAX);
+		/* the environment holds C strings: a NUL would cut the line */
+		if (memchr(start, '\0', n))
+			return err_set(err, ERR_CONFIG, "%s:%d: NUL byte", name, lineno);
+		memcpy(line, start, n);
+		line[n] = '\0';
 		char *p = line;
 		while (isspace((unsigned char)*p))
 			p++;
 		if (*p == '#' || *p == '\0')
 			continue;
-		if (strncmp(p, "export ", 7) == 0)
-			p += 7;
+		if (strncmp(p, "export", 6) == 0 && isspace((unsigned char)p[6]))
+			for (p += 6; isspace((unsigned char)*p);)
+				p++;
 		char *eq = strchr(p, '=');
-		if (!eq) {
-			fclose(f);
-			return err_set(err, ERR_CONFIG, "%s:%d: expected KEY=VALUE", path, lineno);
-		}
+		if (!eq)
+			return err_set(err, ERR_CONFIG, "%s:%d: expected KEY=VALUE", name, lineno);
 		*eq = '\0';
 		char *key = p;
 		char *end = eq;
@@ -394,10 +395,41 @@ int config_read_env_file(const char *path, struct err *err)
 		}
 		if (!*key)
 			continue;
-		setenv(key, val, 0);
+		if (set(key, val, ctx) < 0)
+			return -1;
 	}
-	fclose(f);
 	return 0;
+}
+
+static int setenv_unless_set(const char *key, const char *value, void *ctx)
+{
+	(void)ctx;
+	setenv(key, value, 0);
+	return 0;
+}
+
+int config_read_env_file(const char *path, struct err *err)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	struct buf text;
+	buf_init(&text, CONFIG_ENV_FILE_MAX);
+	char chunk[4096];
+	size_t n;
+	int rc = 0;
+	while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_append(&text, chunk, n) < 0)
+			rc = err_set(err, ERR_CONFIG, "%s: file over %d bytes", path,
+				     CONFIG_ENV_FILE_MAX);
+	if (rc == 0 && ferror(f))
+		rc = err_set(err, ERR_CONFIG, "%s: cannot read it", path);
+	fclose(f);
+	if (rc == 0)
+		rc = config_parse_env(path, text.data ? text.data : "", text.len, setenv_unless_set,
+				      NULL, err);
+	buf_release(&text);
+	return rc;
 }
 
 static void config_set(struct config_value *v, const char *s)

@@ -159,9 +159,24 @@ int config_parse_rate(const char *s, long long *count, long long *period_ms)
 int config_check_value(const char *env, enum config_type type, const char *value, long long *num,
 		       struct err *err) __attribute__((warn_unused_result));
 
-/* Read KEY=VALUE lines of a .env file into the environment without
- * overriding variables already set. Missing file is not an error; a line
- * without "=" or over 4095 bytes is (ERR_CONFIG naming file:line). */
+#define CONFIG_ENV_LINE_MAX 4095	  /* bytes of one .env line, its newline included */
+#define CONFIG_ENV_FILE_MAX (1024 * 1024) /* bytes of a whole .env file */
+
+/* Parse .env text[0..len) (name: the file, for messages) and call set(key,
+ * value, ctx) for each KEY=VALUE line, in order. Blank lines and lines
+ * starting with '#' are skipped; "export " before the key is allowed;
+ * blanks around key and value are dropped; a value in '...' or "..." is
+ * the text between the quotes, and an unquoted one ends at " #". A line
+ * without "=", over CONFIG_ENV_LINE_MAX bytes or holding a NUL byte is
+ * ERR_CONFIG naming name:line, after the lines before it were set. set
+ * returns 0, or -1 (with err) to stop. Pure: no I/O, no environment. */
+int config_parse_env(const char *name, const char *text, size_t len,
+		     int (*set)(const char *key, const char *value, void *ctx), void *ctx,
+		     struct err *err) __attribute__((warn_unused_result));
+
+/* Read a .env file (config_parse_env) into the environment without
+ * overriding variables already set. A missing file is not an error; one
+ * over CONFIG_ENV_FILE_MAX bytes is. */
 int config_read_env_file(const char *path, struct err *err) __attribute__((warn_unused_result));
 
 #endif

@@ -73,10 +73,18 @@ static int parse_head(struct http_parser *p, struct err *err)
 {
 	struct http_response *r = p->resp;
 	char *s = p->line.data;
+	/* lines end in CRLF; a CR or LF of its own would stay inside the
+	 * reason or a header value (the body's framing refuses them too) */
+	for (size_t i = 0; i < p->line.len; i++)
+		if ((s[i] == '\r' && s[i + 1] != '\n') ||
+		    (s[i] == '\n' && (!i || s[i - 1] != '\r')))
+			return err_set(err, ERR_BAD_REQUEST, "bare %s in the HTTP response head",
+				       s[i] == '\r' ? "CR" : "LF");
 	char *eol = strstr(s, "\r\n");
 	*eol = '\0';
+	/* status codes are 100..599 (RFC 9110 15) */
 	if (strncmp(s, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)s[7]) || s[8] != ' ' ||
-	    !isdigit((unsigned char)s[9]) || !isdigit((unsigned char)s[10]) ||
+	    s[9] < '1' || s[9] > '5' || !isdigit((unsigned char)s[10]) ||
 	    !isdigit((unsigned char)s[11]) || (s[12] != ' ' && s[12] != '\0'))
 		return err_set(err, ERR_BAD_REQUEST, "malformed HTTP status line '%.80s'", s);
 	r->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');

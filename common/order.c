@@ -71,6 +71,9 @@ int order_fields_from_json(struct json_object *body, enum order_body_kind kind,
 			slot = &out->product_name;
 		else if (strcmp(key, "status") == 0)
 			slot = &out->status;
+		if (!slot && !*key)
+			return err_set_field(err, ERR_VALIDATION, "body",
+					     "body: a field with an empty name");
 		if (!slot) {
 			/* reuses the read-only / unknown wording */
 			if (order_check_field(key, "", err) < 0)

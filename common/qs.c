@@ -66,6 +66,23 @@ int qs_decode(const char *s, size_t n, char *out, size_t cap)
 	return 0;
 }
 
+int qs_param(const char *query, const char *name, char *out, size_t outlen)
+{
+	if (!query)
+		return 0;
+	int found = 0;
+	struct qs_pair pair;
+	for (const char *p = query; qs_next(&p, &pair);) {
+		if (!qs_key_is(&pair, name))
+			continue;
+		/* repeated, malformed, too long or holding a NUL byte */
+		if (found || qs_decode(pair.val, pair.vlen, out, outlen) < 0)
+			return -1;
+		found = 1;
+	}
+	return found;
+}
+
 int qs_find(const char *query, const char *name, struct qs_pair *pair)
 {
 	int found = 0;

@@ -27,4 +27,9 @@ int qs_find(const char *query, const char *name, struct qs_pair *pair);
  * 0 with *out, or -1. */
 int qs_parse_uint(const char *s, size_t n, long long max, long long *out);
 
+/* Look up parameter `name` of a query string (NULL: none) and decode it
+ * into out. 1 if present, 0 if absent, -1 if present but repeated,
+ * malformed, holding a NUL byte or longer than outlen-1. */
+int qs_param(const char *query, const char *name, char *out, size_t outlen);
+
 #endif

@@ -9,15 +9,15 @@
 #include <stddef.h>
 
 struct hub;
-struct sender_pool;
+struct server;
 struct db_pool;
 struct listener;
 struct catchup;
 
 struct relay {
 	struct hub *hub;
-	struct sender_pool *senders;
-	struct db_pool *db; /* replay and health queries (not the listener's) */
+	struct server *server; /* connections and their I/O (server.h) */
+	struct db_pool *db;    /* replay and health queries (not the listener's) */
 	struct listener *listener;
 	struct catchup *catchup;    /* clients reading the log at their own pace */
 	size_t backlog;		    /* CLIENT_BACKLOG: unsent bytes before 1008 */

@@ -3,19 +3,19 @@
  * Origin, a read token where one is needed), the subscription query, a
  * MAX_CLIENTS slot, and handing the new client to the hub (live, or
  * catching up from since= first). ws.c (WebSocket) and sse.c (Server-Sent
- * Events) call these in their handlers. */
+ * Events) call these on the server's I/O thread. */
 #ifndef RELAY_SUBSCRIBE_H
 #define RELAY_SUBSCRIBE_H
 
 #include "client.h"
 #include "relay.h"
 
-#include <civetweb.h>
+#include "http_request.h"
 
 /* Origin and token checks: ERR_FORBIDDEN or ERR_UNAUTHORIZED in err. The
  * token is the access_token parameter, an Authorization: Bearer header or
  * a "bearer.<token>" subprotocol offered beside orders.v1. */
-int subscribe_authorize(struct relay *r, struct mg_connection *conn, struct err *err)
+int subscribe_authorize(struct relay *r, const struct http_request *req, struct err *err)
     __attribute__((warn_unused_result));
 
 /* Take a MAX_CLIENTS slot (given back by subscribe_retire); 0, or -1 with

@@ -434,6 +434,118 @@ static void test_env_file_inline_comment(void)
 	unlink(".env");
 }
 
+/* config_parse_env: the .env grammar from a buffer, with no file and no
+ * environment; the variables come to a callback, in order. */
+struct env_seen {
+	int n;
+	char keys[8][32];
+	char vals[8][64];
+	int stop_after; /* the callback refuses the variable after this many */
+};
+
+static int collect_env(const char *key, const char *value, void *ctx)
+{
+	struct env_seen *s = ctx;
+	if (s->stop_after && s->n == s->stop_after)
+		return -1;
+	if (s->n < 8) {
+		snprintf(s->keys[s->n], sizeof(s->keys[0]), "%s", key);
+		snprintf(s->vals[s->n], sizeof(s->vals[0]), "%s", value);
+	}
+	s->n++;
+	return 0;
+}
+
+static int parse_env(const char *text, size_t len, struct env_seen *s, struct err *e)
+{
+	int stop = s->stop_after;
+	memset(s, 0, sizeof(*s));
+	s->stop_after = stop;
+	err_clear(e);
+	return config_parse_env("t.env", text, len, collect_env, s, e);
+}
+
+static void test_env_parse(void)
+{
+	struct env_seen s = {0};
+	struct err e;
+	const char *text = "# comment\n"
+			   "\n"
+			   "A=1\r\n"
+			   "export  B = two words  # comment\n"
+			   "C='quoted # kept'\n"
+			   " =no key\n"
+			   "export\t\vE=tab\n"
+			   "D=\"open";
+	CHECK(parse_env(text, strlen(text), &s, &e) == 0);
+	CHECK(s.n == 5);
+	CHECK_STR(s.keys[0], "A");
+	CHECK_STR(s.vals[0], "1");
+	CHECK_STR(s.keys[1], "B");
+	CHECK_STR(s.vals[1], "two words");
+	CHECK_STR(s.keys[2], "C");
+	CHECK_STR(s.vals[2], "quoted # kept");
+	CHECK_STR(s.keys[3], "E"); /* any blanks after export (fuzz_dotenv: "\vE") */
+	CHECK_STR(s.vals[3], "tab");
+	CHECK_STR(s.keys[4], "D");
+	CHECK_STR(s.vals[4], "\"open"); /* no closing quote: kept as written */
+
+	/* empty text, and text that is only blanks */
+	CHECK(parse_env("", 0, &s, &e) == 0 && s.n == 0);
+	CHECK(parse_env(" \n\t\n", 4, &s, &e) == 0 && s.n == 0);
+
+	/* a NUL byte is an error naming its line; the lines before it are set */
+	static const char nul[] = "A=1\nB=x\0y\nC=3\n";
+	CHECK(parse_env(nul, sizeof(nul) - 1, &s, &e) < 0);
+	CHECK(e.kind == ERR_CONFIG);
+	CHECK(strstr(e.msg, "t.env:2") != NULL);
+	CHECK(strstr(e.msg, "NUL") != NULL);
+	CHECK(s.n == 1);
+
+	/* the length limit counts the newline: 4095 bytes with it fit, and so
+	 * does a last line of 4095 bytes without one; 4096 do not */
+	char *big = malloc(CONFIG_ENV_LINE_MAX + 2);
+	memset(big, 'v', CONFIG_ENV_LINE_MAX + 1);
+	memcpy(big, "K=", 2);
+	big[CONFIG_ENV_LINE_MAX - 1] = '\n';
+	CHECK(parse_env(big, CONFIG_ENV_LINE_MAX, &s, &e) == 0 && s.n == 1);
+	big[CONFIG_ENV_LINE_MAX - 1] = 'v';
+	CHECK(parse_env(big, CONFIG_ENV_LINE_MAX, &s, &e) == 0 && s.n == 1);
+	big[CONFIG_ENV_LINE_MAX] = '\n';
+	CHECK(parse_env(big, CONFIG_ENV_LINE_MAX + 1, &s, &e) < 0);
+	CHECK(strstr(e.msg, "t.env:1: line too long") != NULL);
+	CHECK(parse_env(big, CONFIG_ENV_LINE_MAX + 2, &s, &e) < 0 && s.n == 0);
+	free(big);
+
+	/* the callback can stop the parse */
+	s.stop_after = 1;
+	CHECK(parse_env("A=1\nB=2\nC=3\n", 12, &s, &e) < 0);
+	CHECK(s.n == 1);
+	s.stop_after = 0;
+}
+
+/* A .env file over CONFIG_ENV_FILE_MAX bytes is refused, not read. */
+static void test_env_file_too_big(void)
+{
+	unsetenv("TC_BIG");
+	FILE *f = fopen(".env", "w");
+	if (!f) {
+		perror(".env");
+		exit(1);
+	}
+	fputs("TC_BIG=1\n", f);
+	for (int i = 0; i < CONFIG_ENV_FILE_MAX / 64 + 1; i++)
+		fprintf(f, "# %061d\n", i); /* 64 bytes */
+	fclose(f);
+	struct err e;
+	err_clear(&e);
+	CHECK(config_read_env_file(".env", &e) < 0);
+	CHECK(e.kind == ERR_CONFIG);
+	CHECK(strstr(e.msg, ".env: file over") != NULL);
+	CHECK(getenv("TC_BIG") == NULL);
+	unlink(".env");
+}
+
 static const struct config_option opts[] = {
     {"TC_PORT", "port", "3000", CONFIG_PORT, "a port"},
     {"TC_LEVEL", "log-level", "info", CONFIG_LOG_LEVEL, "a level"},
@@ -762,6 +874,8 @@ int main(void)
 	test_env_file();
 	test_env_file_inline_comment();
 	test_env_file_long_line();
+	test_env_parse();
+	test_env_file_too_big();
 	test_load();
 	test_empty_means_unset();
 	test_given();

@@ -176,8 +176,66 @@ static void test_nul_in_head(void)
 	http_response_release(&r);
 }
 
+/* Status codes outside 100..599 are a malformed status line (found by
+ * fuzz_http_response: "HTTP/1.0 021 OK" was accepted as status 21). */
+static void test_status_range(void)
+{
+	static const char *const bad[] = {
+	    "HTTP/1.0 021 OK\r\n\r\n",	 "HTTP/1.1 000 Zero\r\n\r\n",
+	    "HTTP/1.1 099\r\n\r\n",	 "HTTP/1.1 600 Too High\r\nContent-Length: 0\r\n\r\n",
+	    "HTTP/1.1 999 Nine\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct http_response r;
+		struct err err;
+		size_t left;
+		err_clear(&err);
+		CHECK(parse(bad[i], 1, 0, 1024, &r, &left, &err) == -1);
+		CHECK(strstr(err.msg, "malformed HTTP status line") != NULL);
+		http_response_release(&r);
+	}
+	static const char *const good[] = {"HTTP/1.1 100 Continue\r\n\r\n",
+					   "HTTP/1.1 599 Last\r\nContent-Length: 0\r\n\r\n"};
+	static const int status[] = {100, 599};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct http_response r;
+		struct err err;
+		size_t left;
+		CHECK(parse(good[i], 3, 0, 1024, &r, &left, &err) == 1);
+		CHECK(r.status == status[i]);
+		http_response_release(&r);
+	}
+}
+
+/* A CR or LF that does not end a line is refused in the head, as in the
+ * body's framing (found by fuzz_http_response: "200 O[\rra" kept a CR in
+ * the reason; a bare LF kept a second "header" inside a value). */
+static void test_bare_cr_lf_in_head(void)
+{
+	static const char *const bad[] = {
+	    "HTTP/1.1 200 O[\rra\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nX-A: 1\nX-Injected: 2\r\nContent-Length: 0\r\n\r\n",
+	    "HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nX-A: 1\r\r\nContent-Length: 0\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\n\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (size_t step = 1; step <= 64; step *= 4) {
+			struct http_response r;
+			struct err err;
+			size_t left;
+			err_clear(&err);
+			CHECK(parse(bad[i], step, i % 2, 1024, &r, &left, &err) == -1);
+			CHECK(strstr(err.msg, "bare") != NULL);
+			http_response_release(&r);
+		}
+	}
+}
+
 int main(void)
 {
+	test_bare_cr_lf_in_head();
+	test_status_range();
 	test_parser();
 	test_nul_in_head();
 	HARNESS_END();

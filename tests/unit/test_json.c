@@ -242,8 +242,39 @@ static void test_dup_string(void)
 	json_object_put(o);
 }
 
+/* json-c keeps object keys as C strings: a key holding \u0000 is refused,
+ * not cut (found by fuzz_json_body: {"\u0000id":1} came out as the key
+ * "", and "customer_name\u0000x" would read as customer_name). */
+static void test_nul_in_key(void)
+{
+	static const char *const bad[] = {
+	    "{\"\\u0000id\":1,\"customer_name\":\"x\"}",
+	    "{\"customer_name\\u0000x\":\"a\",\"product_name\":\"p\"}",
+	    "[{\"a\":{\"b\\u0000\":1}}]",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct err e;
+		struct json_object *o = parse(bad[i], &e);
+		CHECK(o == NULL);
+		CHECK(e.kind == ERR_INVALID_JSON);
+		CHECK(strstr(e.msg, "\\u0000 in an object key") != NULL);
+		json_object_put(o);
+	}
+	/* in a value, or another escape in a key: still JSON */
+	struct err e;
+	struct json_object *o = parse("{\"k\\u0041\":\"a\\u0000b\",\"\\u00001\":0}", &e);
+	CHECK(o == NULL); /* the second key holds \u0000 too */
+	json_object_put(o);
+	o = parse("{\"k\\u0041\":\"a\\u0000b\"}", &e);
+	CHECK(o != NULL);
+	struct json_object *v = NULL;
+	CHECK(o && json_object_object_get_ex(o, "kA", &v) && json_object_get_string_len(v) == 3);
+	json_object_put(o);
+}
+
 int main(void)
 {
+	test_nul_in_key();
 	test_valid();
 	test_invalid();
 	test_invalid_utf8();

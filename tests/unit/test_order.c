@@ -295,8 +295,18 @@ static void test_ids(void)
 	CHECK(order_parse_id("abc", &id, &e) == -1 && strstr(e.msg, "abc") != NULL);
 }
 
+/* A field with an empty name is a validation error naming the body, not
+ * one with an empty field (found by fuzz_json_body). */
+static void test_empty_key(void)
+{
+	expect_field_error("{\"\":1,\"customer_name\":\"c\",\"product_name\":\"p\"}",
+			   ORDER_BODY_CREATE, "body");
+	expect_field_error("{\"\":\"pending\"}", ORDER_BODY_UPDATE, "body");
+}
+
 int main(void)
 {
+	test_empty_key();
 	test_status();
 	test_create_ok();
 	test_create_errors();

@@ -64,11 +64,30 @@ static void test_uint(void)
 		CHECK(uint_of(bad[i], INT64_MAX, &v) < 0);
 }
 
+static void test_query_param(void)
+{
+	char out[16];
+	CHECK(qs_param("a=1&b=two", "b", out, sizeof(out)) == 1);
+	CHECK_STR(out, "two");
+	CHECK(qs_param("a=1&b=two", "c", out, sizeof(out)) == 0);
+	CHECK(qs_param(NULL, "a", out, sizeof(out)) == 0);
+	CHECK(qs_param("a=x%20y+z", "a", out, sizeof(out)) == 1);
+	CHECK_STR(out, "x y z");
+	CHECK(qs_param("a=123456789012345", "a", out, sizeof(out)) == 1);
+	CHECK(qs_param("a=1234567890123456", "a", out, sizeof(out)) == -1); /* too long */
+	CHECK(qs_param("a=1&a=1", "a", out, sizeof(out)) == -1);	    /* repeated */
+	CHECK(qs_param("&&a=1&&", "a", out, sizeof(out)) == 1);
+	CHECK_STR(out, "1");
+	CHECK(qs_param("a", "a", out, sizeof(out)) == 1);
+	CHECK_STR(out, "");
+}
+
 int main(void)
 {
 	test_split();
 	test_decode();
 	test_find();
 	test_uint();
+	test_query_param();
 	HARNESS_END();
 }
