@@ -40,9 +40,9 @@ int csp_page_policy(const struct csp_page *p, char *out, size_t cap)
 	if (relay && relay[0] != '/') {
 		/* absolute: its own scheme, and the matching one for SSE */
 		int secure = strncmp(relay, "wss://", 6) == 0;
-		const char *auth = relay + (secure ? 6 : 5);
-		size_t alen = strcspn(auth, "/?#");
-		if (strncmp(relay, "ws://", 5) == 0 || secure) {
+		if (secure || strncmp(relay, "ws://", 5) == 0) {
+			const char *auth = relay + (secure ? 6 : 5);
+			size_t alen = strcspn(auth, "/?#");
 			rc = add_source(out, cap, &len, secure ? "wss" : "ws", auth, alen);
 			if (rc == 0)
 				rc = add_source(out, cap, &len, secure ? "https" : "http", auth,

@@ -89,6 +89,11 @@ static void test_public_url(void)
 		  "connect-src 'self' ws://relay.example:9000 http://relay.example:9000");
 	CHECK_STR(connect_src("wss://[2001:db8::1]:8443?x", 0, 0, NULL),
 		  "connect-src 'self' wss://[2001:db8::1]:8443 https://[2001:db8::1]:8443");
+	/* anything else names nothing (main refuses it at start anyway) */
+	CHECK_STR(connect_src("::1", 0, 0, "x"), "connect-src 'self'");
+	CHECK_STR(connect_src("ws:", 0, 0, "x"), "connect-src 'self'");
+	CHECK_STR(connect_src("http://relay.example", 0, 0, "x"), "connect-src 'self'");
+	CHECK_STR(connect_src("ws://", 0, 0, "x"), "connect-src 'self'");
 	/* a path behind a front: the page's own origin */
 	CHECK_STR(connect_src("/ws", 1, 1, "orders.example"),
 		  "connect-src 'self' wss://orders.example");
