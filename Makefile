@@ -164,6 +164,7 @@ FUZZ_TIME ?= 60
 FUZZ_SMOKE_TIME ?= $(if $(SANITIZE),0,3)
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_LIBS_query := api
+FUZZ_LIBS_origin := api
 FUZZ_LIBS_route := api
 FUZZ_LIBS_cli := cli
 FUZZ_LIBS_http_request := relay
