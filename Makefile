@@ -104,6 +104,7 @@ $(foreach t,$(UNIT_NAMES),\
 # (relay/server.h says why); the CLI, the bench tool and the other tests
 # link without it.
 UNIT_LIBS_test_query := -lcivetweb
+UNIT_LIBS_test_security := -lcivetweb
 # OpenSSL likewise: orders-cli's connections (cli/http_socket.c, TLS for
 # https:// and wss://) are reached from its command table, so orders-cli
 # and the unit tests that link libcli.a take it; nothing else does.
@@ -169,6 +170,7 @@ FUZZ_TIME ?= 60
 FUZZ_SMOKE_TIME ?= $(if $(SANITIZE),0,3)
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_LIBS_query := api
+FUZZ_LIBS_origin := api
 FUZZ_LIBS_route := api
 FUZZ_LIBS_cli := cli
 FUZZ_LIBS_http_request := relay

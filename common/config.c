@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "buf.h"
+#include "client_addr.h"
 #include "http_url.h"
 #include "log.h"
 #include "xalloc.h"
@@ -101,6 +102,31 @@ int config_valid_token(const char *s)
 		if (!isalnum((unsigned char)*s) && !strchr("._~-", *s))
 			return 0;
 	return 1;
+}
+
+int config_parse_rate(const char *s, long long *count, long long *period_ms)
+{
+	long long v = 0;
+	size_t i = 0;
+	for (; isdigit((unsigned char)s[i]); i++) {
+		v = v * 10 + (s[i] - '0');
+		if (v > 1000000)
+			return -1;
+	}
+	if (i == 0 || (s[0] == '0' && i > 1))
+		return -1;
+	long long period;
+	if (strcmp(s + i, "/s") == 0)
+		period = 1000;
+	else if (strcmp(s + i, "/m") == 0)
+		period = 60 * 1000;
+	else if (s[i] == '\0' && v == 0)
+		period = 1000;
+	else
+		return -1;
+	*count = v;
+	*period_ms = period;
+	return 0;
 }
 
 /* A URL http_url_parse takes, of the scheme family ("http": http or
@@ -218,6 +244,26 @@ int config_check_value(const char *env, enum config_type type, const char *value
 				       "%s: must be 16 to 256 characters of A-Z a-z 0-9 . _ ~ -",
 				       env);
 		return 0;
+	case CONFIG_RATE: {
+		long long period;
+		if (config_parse_rate(value, num, &period) < 0)
+			return err_set(err, ERR_CONFIG,
+				       "%s: must be N/s or N/m with N 1..1000000 (such as 100/s or "
+				       "30/m), or 0 for no limit, got '%s'",
+				       env, value);
+		return 0;
+	}
+	case CONFIG_ADDRESSES: {
+		struct trusted_proxies tp;
+		struct err e;
+		if (trusted_proxies_parse(&tp, value, &e) < 0) {
+			/* the parser names TRUSTED_PROXIES: name this variable */
+			const char *why = strchr(e.msg, ':');
+			return err_set(err, ERR_CONFIG, "%s%s", env, why ? why : ": invalid");
+		}
+		*num = tp.n;
+		return 0;
+	}
 	case CONFIG_ORIGINS: {
 		char *copy = xstrdup(value);
 		char *save = NULL;
@@ -381,6 +427,10 @@ const char *config_type_hint(enum config_type t)
 		return "ORIGINS";
 	case CONFIG_HOST:
 		return "HOST";
+	case CONFIG_RATE:
+		return "RATE";
+	case CONFIG_ADDRESSES:
+		return "ADDRESSES";
 	default:
 		return "VALUE";
 	}

@@ -38,6 +38,8 @@ enum config_type {
 	CONFIG_ORIGINS,	   /* comma list of scheme://host[:port] */
 	CONFIG_SECRET,	   /* any text, never printed */
 	CONFIG_BOOL,	   /* a flag without a value ("--json"); env: 1 0 true false yes no */
+	CONFIG_RATE,	   /* "100/s", "30/m" or 0 (off); num = the count; config_parse_rate */
+	CONFIG_ADDRESSES,  /* comma list of IPv4/IPv6 addresses and CIDR ranges */
 };
 
 /* The options of the shared groups below, which common modules read
@@ -174,6 +176,10 @@ int config_parse_duration(const char *s, long long *ms) __attribute__((warn_unus
 int config_parse_size(const char *s, long long *bytes) __attribute__((warn_unused_result));
 int config_parse_port(const char *s, long long *port) __attribute__((warn_unused_result));
 int config_valid_token(const char *s);
+/* "N/s" or "N/m" (N 1..1000000): *count per *period_ms; "0" (or 0/s, 0/m):
+ * *count 0, no limit. */
+int config_parse_rate(const char *s, long long *count, long long *period_ms)
+    __attribute__((warn_unused_result));
 /* Check one value against a type; on success *num holds the parsed number. */
 int config_check_value(const char *env, enum config_type type, const char *value, long long *num,
 		       struct err *err) __attribute__((warn_unused_result));

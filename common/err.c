@@ -40,6 +40,7 @@ static const struct {
     [ERR_TOO_LARGE] = {413, "payload_too_large"},
     [ERR_MEDIA_TYPE] = {415, "unsupported_media_type"},
     [ERR_VALIDATION] = {422, "validation_error"},
+    [ERR_RATE_LIMITED] = {429, "rate_limited"},
     [ERR_UNAVAILABLE] = {503, "database_unavailable"},
     [ERR_SHUTTING_DOWN] = {503, "shutting_down"},
     [ERR_INTERNAL] = {500, "internal_error"},

@@ -22,6 +22,7 @@ enum err_kind {
 	ERR_TOO_LARGE,	   /* 413 payload_too_large */
 	ERR_MEDIA_TYPE,	   /* 415 unsupported_media_type */
 	ERR_VALIDATION,	   /* 422 validation_error, field = offending field */
+	ERR_RATE_LIMITED,  /* 429 rate_limited (with Retry-After) */
 	ERR_UNAVAILABLE,   /* 503 database_unavailable */
 	ERR_SHUTTING_DOWN, /* 503 shutting_down */
 	ERR_INTERNAL,	   /* 500 internal_error */

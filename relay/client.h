@@ -34,7 +34,7 @@ struct client {
 	pthread_cond_t cond; /* signalled when a write ends or the queue shrinks */
 	atomic_int refs;
 	unsigned long id;
-	char peer[64];
+	char peer[128]; /* who, for the logs (subscribe_peer) */
 	struct relay *relay;
 	struct change_query query;
 	struct conn *conn; /* the server's connection; set and cleared by the I/O thread */

@@ -45,6 +45,7 @@ enum relay_option {
 	OPT_API_TOKEN,
 	OPT_READ_TOKEN,
 	OPT_ALLOWED_ORIGINS,
+	OPT_TRUSTED_PROXIES,
 	NOPTS
 };
 
@@ -77,7 +78,11 @@ static const struct config_option options[NOPTS] = {
 			"Authorization: Bearer, or the subprotocol bearer.<token>)"},
     [OPT_ALLOWED_ORIGINS] =
 	{"ALLOWED_ORIGINS", "allowed-origins", NULL, CONFIG_ORIGINS,
-	 "browser origins allowed to connect (default: same host as the relay, any port)"},
+	 "browser origins allowed to connect (default: the request's own host, any port, when "
+	 "that host is loopback, the bound address or this machine's name)"},
+    [OPT_TRUSTED_PROXIES] = {"TRUSTED_PROXIES", "trusted-proxies", NULL, CONFIG_ADDRESSES,
+			     "comma list of proxy addresses or CIDR ranges whose X-Forwarded-For "
+			     "names the client in the logs"},
 };
 static volatile sig_atomic_t stop_flag;
 
@@ -147,7 +152,8 @@ int main(int argc, char **argv)
 	conninfo = db_conninfo(&cfg, &err);
 	if (!conninfo ||
 	    auth_init(&r.auth, config_str(&cfg, OPT_API_TOKEN), config_str(&cfg, OPT_READ_TOKEN),
-		      config_str(&cfg, OPT_ALLOWED_ORIGINS), &err) < 0) {
+		      config_str(&cfg, OPT_ALLOWED_ORIGINS), &err) < 0 ||
+	    trusted_proxies_parse(&r.proxies, config_str(&cfg, OPT_TRUSTED_PROXIES), &err) < 0) {
 		fprintf(stderr, "orders-relay: %s\nTry 'orders-relay --help'\n", err.msg);
 		free(conninfo);
 		config_release(&cfg);
@@ -160,6 +166,7 @@ int main(int argc, char **argv)
 		config_release(&cfg);
 		return 2;
 	}
+	auth_set_bind_host(&r.auth, config_str(&cfg, OPT_HOST));
 	if (auth_open(&r.auth))
 		log_warn("no API_TOKEN set: anyone who can reach the relay may read the stream");
 	struct sigaction sa;

@@ -3,6 +3,7 @@
 #define RELAY_RELAY_H
 
 #include "auth.h"
+#include "client_addr.h"
 
 #include <signal.h>
 #include <stdatomic.h>
@@ -26,6 +27,7 @@ struct relay {
 	int max_clients;	    /* MAX_CLIENTS */
 	atomic_int slots;	    /* clients accepted and not yet retired */
 	struct auth auth;	    /* tokens and origins (section 6), immutable */
+	struct trusted_proxies proxies; /* TRUSTED_PROXIES, immutable */
 	volatile sig_atomic_t *stop;
 };
 

@@ -2,6 +2,7 @@
 
 #include "buf.h"
 #include "client.h"
+#include "client_addr.h"
 #include "clock.h"
 #include "http_error.h"
 #include "http_request.h"
@@ -60,8 +61,9 @@ struct conn {
 	enum conn_state state;
 	unsigned events; /* registered with epoll */
 	long long deadline_ms;
-	char peer[64];
-	int head_only; /* HEAD request */
+	char peer[64];		     /* address:port */
+	char addr[CLIENT_IP_STRLEN]; /* address alone */
+	int head_only;		     /* HEAD request */
 	/* C_HEAD */
 	char *in;
 	size_t in_len, in_cap;
@@ -118,6 +120,11 @@ static void set_events(struct conn *cn, unsigned ev)
 const char *conn_peer(const struct conn *cn)
 {
 	return cn->peer;
+}
+
+const char *conn_peer_addr(const struct conn *cn)
+{
+	return cn->addr;
 }
 
 static void batch_release(struct conn *cn)
@@ -588,7 +595,8 @@ static void read_stream(struct conn *cn)
 	}
 }
 
-static void peer_name(const struct sockaddr_storage *ss, char *out, size_t cap)
+static void peer_name(const struct sockaddr_storage *ss, char *out, size_t cap,
+		      char addr[CLIENT_IP_STRLEN])
 {
 	char host[INET6_ADDRSTRLEN] = "?";
 	int port = 0;
@@ -601,7 +609,8 @@ static void peer_name(const struct sockaddr_storage *ss, char *out, size_t cap)
 		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
 		port = ntohs(a->sin6_port);
 	}
-	snprintf(out, cap, "%s:%d", host, port);
+	snprintf(out, cap, ss->ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, port);
+	snprintf(addr, CLIENT_IP_STRLEN, "%s", host);
 }
 
 static void accept_some(struct server *s)
@@ -642,7 +651,7 @@ static void accept_some(struct server *s)
 		cn->fd = fd;
 		cn->state = C_HEAD;
 		cn->deadline_ms = now_ms() + s->cfg.request_timeout_ms;
-		peer_name(&ss, cn->peer, sizeof(cn->peer));
+		peer_name(&ss, cn->peer, sizeof(cn->peer), cn->addr);
 		struct epoll_event e = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = cn};
 		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
 			close(fd);

@@ -66,7 +66,8 @@ void server_schedule(struct server *s, struct client *c);
 
 /* What routes.c needs, on the I/O thread only, while answering a request.
  * The connection ends after a plain response. */
-const char *conn_peer(const struct conn *cn);
+const char *conn_peer(const struct conn *cn);	   /* "address:port" of the socket */
+const char *conn_peer_addr(const struct conn *cn); /* its address alone */
 /* Answer with status, a body (type NULL: no Content-Type) and extra
  * "Name: value\r\n" lines. HEAD requests get the head only. */
 void conn_respond(struct conn *cn, int status, const char *type, const char *extra,

@@ -77,7 +77,9 @@ void sse_open(struct relay *r, struct conn *cn, const struct http_request *req)
 			 "%s\r\n"
 			 "retry: 2000\n\n",
 			 cors);
-	struct client *c = client_new(r, &q, conn_peer(cn));
+	char peer[128];
+	subscribe_peer(r, cn, req, peer, sizeof(peer));
+	struct client *c = client_new(r, &q, peer);
 	c->sse = 1;
 	conn_stream(cn, c, head, (size_t)n, 0);
 	subscribe_start(r, c, "sse");

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* The token a client presents (copied into out), or NULL. */
 static const char *presented_token(const struct http_request *req, char *out, size_t cap)
@@ -42,6 +43,23 @@ int subscribe_authorize(struct relay *r, const struct http_request *req, struct 
 		return err_set(err, ERR_FORBIDDEN, "origin not allowed");
 	char token[300];
 	return auth_check(&r->auth, AUTH_READ, presented_token(req, token, sizeof(token)), err);
+}
+
+void subscribe_peer(struct relay *r, const struct conn *cn, const struct http_request *req,
+		    char *out, size_t cap)
+{
+	const char *xff[16];
+	size_t n = 0;
+	for (int i = 0; i < req->nheaders && n < 16; i++)
+		if (strcasecmp(req->headers[i].name, "X-Forwarded-For") == 0)
+			xff[n++] = req->headers[i].value;
+	struct client_ip ip;
+	char client[CLIENT_IP_STRLEN];
+	if (n && client_addr_resolve(&r->proxies, conn_peer_addr(cn), xff, n, &ip) == 0 &&
+	    strcmp(client_ip_format(&ip, client), conn_peer_addr(cn)) != 0)
+		snprintf(out, cap, "%s via %s", client, conn_peer(cn));
+	else
+		snprintf(out, cap, "%s", conn_peer(cn));
 }
 
 int subscribe_take_slot(struct relay *r, struct err *err)

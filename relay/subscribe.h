@@ -9,6 +9,7 @@
 
 #include "client.h"
 #include "relay.h"
+#include "server.h"
 
 #include "http_request.h"
 
@@ -18,6 +19,11 @@
 int subscribe_authorize(struct relay *r, const struct http_request *req, struct err *err)
     __attribute__((warn_unused_result));
 
+/* Who the client is, for the logs: the socket's peer, or with
+ * TRUSTED_PROXIES the client its X-Forwarded-For names ("203.0.113.9 via
+ * 10.0.0.2:41234"). */
+void subscribe_peer(struct relay *r, const struct conn *cn, const struct http_request *req,
+		    char *out, size_t cap);
 /* Take a MAX_CLIENTS slot (given back by subscribe_retire); 0, or -1 with
  * ERR_UNAVAILABLE when the relay is full. */
 int subscribe_take_slot(struct relay *r, struct err *err) __attribute__((warn_unused_result));

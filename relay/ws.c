@@ -100,7 +100,9 @@ void ws_open(struct relay *r, struct conn *cn, const struct http_request *req)
 			 offered && http_token_list_has(offered, WS_PROTOCOL)
 			     ? "Sec-WebSocket-Protocol: " WS_PROTOCOL "\r\n"
 			     : "");
-	struct client *c = client_new(r, &q, conn_peer(cn));
+	char peer[128];
+	subscribe_peer(r, cn, req, peer, sizeof(peer));
+	struct client *c = client_new(r, &q, peer);
 	conn_stream(cn, c, head, (size_t)n, 1);
 	subscribe_start(r, c, "ws");
 }

@@ -60,9 +60,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct err e;
 	long long v;
 	err_clear(&e);
-	if (query_int(q, "limit", 1, QUERY_LIMIT_MAX, QUERY_LIMIT_DEFAULT, &v, &e) == 0)
+	if (query_int(q, "limit", 1, QUERY_LIMIT_MAX, QUERY_LIMIT_DEFAULT, &v, &e) == 0) {
 		FUZZ_ASSERT(v >= 1 && v <= QUERY_LIMIT_MAX);
-	else
+		/* one spelling per number: what passed is the number's own digits */
+		struct qs_pair pair;
+		if (qs_find(q, "limit", &pair) == 1) {
+			char canon[24];
+			int cn = snprintf(canon, sizeof(canon), "%lld", v);
+			FUZZ_ASSERT((size_t)cn == pair.vlen &&
+				    memcmp(canon, pair.val, pair.vlen) == 0);
+		}
+	} else
 		FUZZ_ASSERT(e.kind == ERR_INVALID_QUERY && strcmp(e.field, "limit") == 0);
 	err_clear(&e);
 	if (query_int(q, "before_id", 1, INT64_MAX, INT64_MAX, &v, &e) == 0)

@@ -264,6 +264,44 @@ static void test_check_value(void)
 	}
 }
 
+/* WRITE_RATE_LIMIT and TRUSTED_PROXIES. */
+static void test_rate_and_addresses(void)
+{
+	long long count = -1, period = -1;
+	CHECK(config_parse_rate("100/s", &count, &period) == 0 && count == 100 && period == 1000);
+	CHECK(config_parse_rate("30/m", &count, &period) == 0 && count == 30 && period == 60000);
+	CHECK(config_parse_rate("1000000/s", &count, &period) == 0 && count == 1000000);
+	CHECK(config_parse_rate("0", &count, &period) == 0 && count == 0);
+	CHECK(config_parse_rate("0/s", &count, &period) == 0 && count == 0);
+	static const char *const bad_rates[] = {
+	    "",	      "100",	"100/h", "100/S",     "/s",
+	    "-1/s",   "+1/s",	"1e3/s", "1000001/s", "0100/s",
+	    "100 /s", "100/s ", " 0",	 "100/sec",   "99999999999999999999/s"};
+	for (size_t i = 0; i < sizeof(bad_rates) / sizeof(bad_rates[0]); i++)
+		CHECK(config_parse_rate(bad_rates[i], &count, &period) < 0);
+	expect_good("WRITE_RATE_LIMIT", CONFIG_RATE, "100/s", 100);
+	expect_good("WRITE_RATE_LIMIT", CONFIG_RATE, "0", 0);
+	expect_bad("WRITE_RATE_LIMIT", CONFIG_RATE, "fast");
+	expect_bad("WRITE_RATE_LIMIT", CONFIG_RATE, "10");
+	{
+		struct err e;
+		long long n;
+		CHECK(config_check_value("WRITE_RATE_LIMIT", CONFIG_RATE, "5/h", &n, &e) < 0);
+		CHECK(strncmp(e.msg, "WRITE_RATE_LIMIT: ", 18) == 0 && strstr(e.msg, "5/h"));
+	}
+	expect_good("TRUSTED_PROXIES", CONFIG_ADDRESSES, "127.0.0.1, 10.0.0.0/8, ::1", 3);
+	expect_bad("TRUSTED_PROXIES", CONFIG_ADDRESSES, "nginx");
+	expect_bad("TRUSTED_PROXIES", CONFIG_ADDRESSES, "10.0.0.0/40");
+	{
+		struct err e;
+		long long n;
+		CHECK(config_check_value("TRUSTED_PROXIES", CONFIG_ADDRESSES, "1.2.3.4,bad", &n,
+					 &e) < 0);
+		CHECK(strncmp(e.msg, "TRUSTED_PROXIES: ", 17) == 0 && strstr(e.msg, "'bad'"));
+		CHECK(strchr(e.msg, '\n') == NULL);
+	}
+}
+
 static void test_tokens(void)
 {
 	char t[300];
@@ -874,6 +912,7 @@ int main(void)
 	test_sizes();
 	test_ports();
 	test_check_value();
+	test_rate_and_addresses();
 	test_tokens();
 	test_env_file();
 	test_env_file_inline_comment();

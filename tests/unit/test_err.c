@@ -24,6 +24,7 @@ static void test_table(void)
 	    {ERR_TOO_LARGE, 413, "payload_too_large"},
 	    {ERR_MEDIA_TYPE, 415, "unsupported_media_type"},
 	    {ERR_VALIDATION, 422, "validation_error"},
+	    {ERR_RATE_LIMITED, 429, "rate_limited"},
 	    {ERR_UNAVAILABLE, 503, "database_unavailable"},
 	    {ERR_INTERNAL, 500, "internal_error"},
 	    {ERR_SYSTEM, 500, "internal_error"},
