@@ -96,7 +96,7 @@ static void test_kind_for_status(void)
 	CHECK(err_kind_for_status(503, "shutting_down") == ERR_SHUTTING_DOWN);
 	CHECK(err_kind_for_status(500, NULL) == ERR_UNAVAILABLE);
 	CHECK(err_kind_for_status(502, NULL) == ERR_UNAVAILABLE); /* a proxy without its upstream */
-	CHECK(err_kind_for_status(429, NULL) == ERR_BAD_REQUEST);
+	CHECK(err_kind_for_status(429, NULL) == ERR_RATE_LIMITED);
 	CHECK(err_kind_for_status(200, "ok") == ERR_BAD_REQUEST); /* ERR_NONE is never an answer */
 	/* every kind with a code of its own comes back from its status and code */
 	for (int k = ERR_INVALID_JSON; k <= ERR_SHUTTING_DOWN; k++)
