@@ -438,3 +438,27 @@ def test_reader_that_stops_is_cut_and_others_get_everything(pg):
                what="the stuck reader cut")
     stuck.ws.sock.close()
     stop_relay(r)
+
+
+def handshake(port, host, origin):
+    key = base64.b64encode(os.urandom(16)).decode()
+    req = (f"GET / HTTP/1.1\r\nHost: {host}\r\nOrigin: {origin}\r\nUpgrade: websocket\r\n"
+           f"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n\r\n")
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(req.encode())
+    head = s.recv(4096)
+    s.close()
+    return status_of(head)
+
+
+def test_dns_rebinding_origin_is_refused(relay):
+    """Host and Origin agree, but the host is nothing this machine answers
+    to: a page at evil.example that rebound its name to 127.0.0.1."""
+    assert handshake(relay.port, "evil.example", "http://evil.example") == 403
+    assert handshake(relay.port, f"evil.example:{relay.port}", "http://evil.example:3000") == 403
+    assert handshake(relay.port, f"127.0.0.1:{relay.port}", "http://127.0.0.1:3000") == 101
+    assert handshake(relay.port, f"localhost:{relay.port}", "http://localhost:3000") == 101
+    assert handshake(relay.port, f"localhost:{relay.port}", "http://127.0.0.1:3000") == 403
+    resp = raw_http(relay.port, b"GET /events HTTP/1.1\r\nHost: evil.example\r\n"
+                    b"Origin: http://evil.example\r\n\r\n")
+    assert status_of(resp) == 403 and b"access-control-allow-origin" not in resp.lower()
