@@ -131,8 +131,8 @@ int static_files_serve(struct static_files *sf, struct mg_connection *c, const c
 	const char *inm = mg_get_header(c, "If-None-Match");
 	if (inm && strstr(inm, etag)) {
 		close(fd);
-		mg_printf(c, "HTTP/1.1 304 Not Modified\r\nETag: %s\r\nContent-Length: 0\r\n\r\n",
-			  etag);
+		mg_printf(c, "HTTP/1.1 304 Not Modified\r\nETag: %s\r\nContent-Length: 0\r\n%s\r\n",
+			  etag, http_connection_headers(c));
 		return 304;
 	}
 	size_t size = (size_t)st.st_size;
