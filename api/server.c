@@ -228,9 +228,11 @@ static int civetweb_error(struct mg_connection *c, int status, const char *errms
 /* A worker takes a new connection. Its first request must arrive within
  * REQUEST_TIMEOUT. Past the capacity, the connection that has waited
  * longest for its client (idle, trickling, kept alive) is closed to make
- * room; when none has waited for EVICT_AFTER_MS, this one is answered 503
- * at once and closed without reading anything. */
-#define EVICT_AFTER_MS 100
+ * room; when none has waited EVICT_AFTER_MS (a client's request is
+ * normally there when a worker takes its connection), or every worker is
+ * busy with a request, this one is answered 503 at once and closed
+ * without reading anything. */
+#define EVICT_AFTER_MS 10
 
 static int on_connection_open(const struct mg_connection *cc, void **conn_data)
 {
