@@ -213,11 +213,17 @@ static int civetweb_error(struct mg_connection *c, int status, const char *errms
 				"malformed request (a control character in its head?), or a "
 				"head over %d bytes",
 				HTTP_HEAD_MAX);
-		else if (status >= 500 && status != 505)
-			err_set(&err, ERR_INTERNAL, "%s", http_status_text(status));
-		else
-			err_set(&err, ERR_BAD_REQUEST, "malformed request (%d %s)", status,
-				http_status_text(status));
+		else {
+			/* 411, 505...: civetweb's status, in the contract's shape */
+			char body[160];
+			int n = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"code\":\"%s\"}",
+					 http_status_text(status),
+					 status >= 500 && status != 505 ? "internal_error"
+									: "bad_request");
+			mg_disable_connection_keep_alive(c);
+			http_send_json(c, status, body, (size_t)n, extra);
+			return 0;
+		}
 		break;
 	}
 	mg_disable_connection_keep_alive(c);

@@ -33,6 +33,8 @@ const char *http_status_text(int status)
 		return "Method Not Allowed";
 	case 408:
 		return "Request Timeout";
+	case 411:
+		return "Length Required";
 	case 412:
 		return "Precondition Failed";
 	case 413:
@@ -47,6 +49,8 @@ const char *http_status_text(int status)
 		return "Internal Server Error";
 	case 503:
 		return "Service Unavailable";
+	case 505:
+		return "HTTP Version Not Supported";
 	default:
 		return "Unknown";
 	}
