@@ -103,6 +103,7 @@ $(foreach t,$(UNIT_NAMES),\
 # tests whose subject reaches common/http.c. The relay has its own server
 # (relay/server.h says why); the CLI, the bench tool and the other tests
 # link without it.
+UNIT_LIBS_test_http := -lcivetweb
 UNIT_LIBS_test_query := -lcivetweb
 UNIT_LIBS_test_security := -lcivetweb
 # OpenSSL likewise: orders-cli's connections (cli/http_socket.c, TLS for

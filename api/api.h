@@ -13,6 +13,7 @@
 #include <civetweb.h>
 #include <stdatomic.h>
 
+struct deadline_registry;
 struct static_files;
 struct rate_limit;
 
@@ -28,6 +29,18 @@ struct api {
 	struct rate_limit *write_limit; /* WRITE_RATE_LIMIT; NULL: none; thread-safe */
 	atomic_int inflight;		/* requests inside the dispatcher */
 	atomic_int draining;		/* set at shutdown: new requests get 503 */
+	/* connection limits (server.c), fixed at start */
+	struct deadline_registry *deadlines; /* the workers' request deadlines */
+	long long request_timeout_ns;	     /* REQUEST_TIMEOUT */
+	long long keepalive_ns;		     /* idle time allowed between two requests */
+	int capacity; /* connections served at once; past it the longest waiting is evicted */
+	struct {
+		atomic_int open;	 /* connections held by workers */
+		atomic_ullong refused;	 /* answered 503 at the door */
+		atomic_ullong evicted;	 /* closed to make room */
+		atomic_ullong timed_out; /* REQUEST_TIMEOUT passed */
+		atomic_int no_timer;	 /* workers without a deadline timer */
+	} conn_stats;
 };
 
 /* A route handler: sends a response and returns its HTTP status, or returns

@@ -16,11 +16,28 @@
 #include "utf8.h"
 #include "xalloc.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#define STR_(x) #x
+#define STR(x)	STR_(x)
+
+/* Worker threads: ~20 KB of RSS each when idle (README, Connection limits). */
+#define API_THREADS_DEFAULT 1024
+#define API_THREADS_MIN	    4
+#define API_THREADS_MAX	    16384
+#define REQUEST_TIMEOUT_MIN 100
+#define REQUEST_TIMEOUT_MAX (3600 * 1000)
+#if defined(__SANITIZE_ADDRESS__)
+#define THREAD_STACK (1024 * 1024) /* sanitizers need bigger frames */
+#else
+#define THREAD_STACK (256 * 1024)
+#endif
 
 static volatile sig_atomic_t stop_requested;
 
@@ -44,6 +61,7 @@ enum api_option {
 	OPT_RELAY_PUBLIC_URL,
 	OPT_WWW_DIR,
 	OPT_API_THREADS,
+	OPT_REQUEST_TIMEOUT,
 	OPT_DB_POOL_SIZE,
 	OPT_API_TOKEN,
 	OPT_READ_TOKEN,
@@ -72,8 +90,15 @@ static const struct config_option options[N_OPTIONS] = {
 	 "folder of the web UI's files (default: found from the program's location: www/ of its "
 	 "build tree, <prefix>/share/orders/www, else " ORDERS_DATADIR "/www; none: no web UI)"},
     [OPT_API_THREADS] =
-	{"API_THREADS", "threads", "64", CONFIG_COUNT,
-	 "HTTP worker threads: the most requests (and keep-alive connections) served at once"},
+	{"API_THREADS", "threads", STR(API_THREADS_DEFAULT), CONFIG_COUNT,
+	 "HTTP worker threads (" STR(API_THREADS_MIN) ".." STR(
+	     API_THREADS_MAX) "), each holding one connection at a time: past all but a "
+			      "reserve of them, the connection waiting longest for its "
+			      "client is closed to make room, else the new one gets 503"},
+    [OPT_REQUEST_TIMEOUT] = {"REQUEST_TIMEOUT", "request-timeout", "10s", CONFIG_DURATION,
+			     "a request's line, headers and body must all arrive within it "
+			     "(100ms..1h), else the connection is closed (408); a kept-alive "
+			     "connection may idle 2s (or this, if shorter) between requests"},
     [OPT_DB_POOL_SIZE] = {"DB_POOL_SIZE", "db-pool-size", "8", CONFIG_COUNT,
 			  "database connections in the pool"},
     [OPT_API_TOKEN] = {"API_TOKEN", "api-token", NULL, CONFIG_TOKEN,
@@ -171,6 +196,42 @@ static int check_relay_public_url(const char *v, struct err *err)
 			       "segments; under 256 characters), got '%s'",
 			       shown);
 	return 0;
+}
+
+/* The ranges config.c does not know: one line naming the variable. */
+static int check_limits(const struct config *cfg, struct err *err)
+{
+	long long threads = config_num(cfg, OPT_API_THREADS);
+	if (threads < API_THREADS_MIN || threads > API_THREADS_MAX)
+		return err_set(err, ERR_CONFIG, "API_THREADS: must be %d..%d, got '%s'",
+			       API_THREADS_MIN, API_THREADS_MAX, config_str(cfg, OPT_API_THREADS));
+	long long timeout = config_num(cfg, OPT_REQUEST_TIMEOUT);
+	if (timeout < REQUEST_TIMEOUT_MIN || timeout > REQUEST_TIMEOUT_MAX)
+		return err_set(err, ERR_CONFIG,
+			       "REQUEST_TIMEOUT: must be between 100ms and 1h, got '%s'",
+			       config_str(cfg, OPT_REQUEST_TIMEOUT));
+	return 0;
+}
+
+/* Small thread stacks (civetweb starts every worker up front) and file
+ * descriptors for every worker's connection. */
+static void prepare_threads(long long threads)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (long long)rl.rlim_cur < threads + 128)
+		log_warn("open file limit %lld is below API_THREADS + 128: connections past it "
+			 "wait unanswered; raise ulimit -n",
+			 (long long)rl.rlim_cur);
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, THREAD_STACK);
+	pthread_setattr_default_np(&attr);
+	pthread_attr_destroy(&attr);
 }
 
 /* Connect once to check the schema, waiting up to 30 s for the database. */
@@ -290,7 +351,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "orders-api: %s\nTry 'orders-api --help'\n", err.msg);
 		return 2;
 	}
-	if (check_relay_public_url(config_str(&cfg, OPT_RELAY_PUBLIC_URL), &err) < 0) {
+	if (check_relay_public_url(config_str(&cfg, OPT_RELAY_PUBLIC_URL), &err) < 0 ||
+	    check_limits(&cfg, &err) < 0) {
 		config_release(&cfg);
 		fprintf(stderr, "orders-api: %s\nTry 'orders-api --help'\n", err.msg);
 		return 2;
@@ -348,8 +410,10 @@ int main(int argc, char **argv)
 		    strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 ? "127.0.0.1" : host;
 	api.relay_public_url = config_str(&cfg, OPT_RELAY_PUBLIC_URL);
 
+	prepare_threads(config_num(&cfg, OPT_API_THREADS));
 	mg_init_library(0);
-	struct server_options sopt = {host, port, (int)config_num(&cfg, OPT_API_THREADS)};
+	struct server_options sopt = {host, port, (int)config_num(&cfg, OPT_API_THREADS),
+				      config_num(&cfg, OPT_REQUEST_TIMEOUT)};
 	ctx = server_start(&api, &sopt, &err);
 	if (!ctx) {
 		fprintf(stderr, "orders-api: %s\n", err.msg);
@@ -360,8 +424,10 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	log_info("listening on http://%s:%d (%zu web files, %lld threads, pool of %lld)", host,
-		 port, static_files_count(api.www), config_num(&cfg, OPT_API_THREADS),
+	log_info("listening on http://%s:%d (%zu web files, %lld threads for %d connections, "
+		 "request timeout %lld ms, pool of %lld)",
+		 host, port, static_files_count(api.www), config_num(&cfg, OPT_API_THREADS),
+		 api.capacity, config_num(&cfg, OPT_REQUEST_TIMEOUT),
 		 config_num(&cfg, OPT_DB_POOL_SIZE));
 	/* a signal may be delivered to any thread: poll the flag rather than
 	 * pause() in this one */
@@ -369,7 +435,7 @@ int main(int argc, char **argv)
 		usleep(100 * 1000);
 	log_info("stopping: finishing requests in flight");
 	server_drain(&api, 10000);
-	server_stop(ctx);
+	server_stop(&api, ctx);
 	exit_code = 0;
 out_lib:
 	mg_exit_library();

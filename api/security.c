@@ -76,7 +76,7 @@ int security_begin(struct mg_connection *c, const struct api *api, struct securi
 	snprintf(s->api_headers + n, sizeof(s->api_headers) - (size_t)n,
 		 "Content-Security-Policy: " CSP_API_POLICY "\r\n");
 	s->page_headers[0] = '\0';
-	mg_set_user_connection_data(c, s->api_headers);
+	(void)http_set_headers(c, s->api_headers);
 	return host_ok ? 0 : -1;
 }
 
@@ -98,7 +98,7 @@ void security_use_page_headers(struct mg_connection *c, const struct api *api,
 		 "%.*s"
 		 "Content-Security-Policy: %s\r\n",
 		 (int)s->common_len, s->api_headers, policy);
-	mg_set_user_connection_data(c, s->page_headers);
+	(void)http_set_headers(c, s->page_headers);
 }
 
 int security_preflight(struct mg_connection *c, const struct security_request *s, const char *allow)

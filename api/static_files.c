@@ -133,7 +133,7 @@ int static_files_serve(struct static_files *sf, struct mg_connection *c, const c
 		close(fd);
 		mg_printf(c,
 			  "HTTP/1.1 304 Not Modified\r\nETag: %s\r\n"
-			  "X-Content-Type-Options: nosniff\r\n%sContent-Length: 0\r\n\r\n",
+			  "X-Content-Type-Options: nosniff\r\nContent-Length: 0\r\n%s\r\n",
 			  etag, http_connection_headers(c));
 		return 304;
 	}

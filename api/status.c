@@ -92,8 +92,29 @@ int api_metrics(struct mg_connection *c, struct api *api, const struct route_mat
 	if (metrics_http_render(api->metrics, &b) < 0 ||
 	    buf_printf(&b,
 		       "# HELP orders_api_database_up 1 when the last database use succeeded.\n"
-		       "# TYPE orders_api_database_up gauge\norders_api_database_up %d\n",
-		       db_pool_healthy(api->pool)) < 0) {
+		       "# TYPE orders_api_database_up gauge\norders_api_database_up %d\n"
+		       "# HELP orders_api_connections Connections held by worker threads.\n"
+		       "# TYPE orders_api_connections gauge\norders_api_connections %d\n"
+		       "# HELP orders_api_connection_capacity Connections served at once "
+		       "before the longest waiting is evicted.\n"
+		       "# TYPE orders_api_connection_capacity gauge\n"
+		       "orders_api_connection_capacity %d\n"
+		       "# HELP orders_api_connections_refused_total Connections answered 503 "
+		       "at once: the server was full.\n"
+		       "# TYPE orders_api_connections_refused_total counter\n"
+		       "orders_api_connections_refused_total %llu\n"
+		       "# HELP orders_api_connections_evicted_total Connections closed to make "
+		       "room: the longest waiting for their client.\n"
+		       "# TYPE orders_api_connections_evicted_total counter\n"
+		       "orders_api_connections_evicted_total %llu\n"
+		       "# HELP orders_api_request_timeouts_total Requests not complete within "
+		       "REQUEST_TIMEOUT (answered 408 when part had arrived).\n"
+		       "# TYPE orders_api_request_timeouts_total counter\n"
+		       "orders_api_request_timeouts_total %llu\n",
+		       db_pool_healthy(api->pool), atomic_load(&api->conn_stats.open),
+		       api->capacity, atomic_load(&api->conn_stats.refused),
+		       atomic_load(&api->conn_stats.evicted),
+		       atomic_load(&api->conn_stats.timed_out)) < 0) {
 		buf_release(&b);
 		return err_set(err, ERR_INTERNAL, "metrics too large");
 	}

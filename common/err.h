@@ -25,6 +25,9 @@ enum err_kind {
 	ERR_RATE_LIMITED,  /* 429 rate_limited (with Retry-After) */
 	ERR_UNAVAILABLE,   /* 503 database_unavailable */
 	ERR_SHUTTING_DOWN, /* 503 shutting_down */
+	ERR_TIMEOUT,	   /* 408 request_timeout: the request did not arrive in time */
+	ERR_HEADERS,	   /* 431 headers_too_large: over 64 lines or 16 KiB */
+	ERR_OVERLOADED,	   /* 503 server_busy: no room for another connection */
 	ERR_INTERNAL,	   /* 500 internal_error */
 	ERR_CONFIG,	   /* start-up configuration error: exit 2 */
 	ERR_SYSTEM,	   /* an OS call failed */

@@ -23,6 +23,10 @@ const char *http_status_text(int status)
 		return "Not Found";
 	case 405:
 		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 411:
+		return "Length Required";
 	case 412:
 		return "Precondition Failed";
 	case 413:

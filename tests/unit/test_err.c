@@ -26,6 +26,9 @@ static void test_table(void)
 	    {ERR_VALIDATION, 422, "validation_error"},
 	    {ERR_RATE_LIMITED, 429, "rate_limited"},
 	    {ERR_UNAVAILABLE, 503, "database_unavailable"},
+	    {ERR_TIMEOUT, 408, "request_timeout"},
+	    {ERR_HEADERS, 431, "headers_too_large"},
+	    {ERR_OVERLOADED, 503, "server_busy"},
 	    {ERR_INTERNAL, 500, "internal_error"},
 	    {ERR_SYSTEM, 500, "internal_error"},
 	};
