@@ -100,7 +100,7 @@ $(foreach t,$(UNIT_NAMES),\
 		$(eval $(BUILD)/tests/unit/$(t).o: CFLAGS += -I$(call unit_home,$(t)))))
 
 # civetweb is linked only into what calls it: orders-api and the unit
-# tests whose subject reaches common/http.c. The relay has its own server
+# tests whose subject reaches api/http.c. The relay has its own server
 # (relay/server.h says why); the CLI, the bench tool and the other tests
 # link without it.
 UNIT_LIBS_test_http := -lcivetweb
@@ -205,7 +205,8 @@ $(FUZZ_BUILD)/lib%.a: Makefile
 $(FUZZ_BINS): $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o \
 		$$(addprefix $(FUZZ_BUILD)/lib,$$(addsuffix .a,$$(FUZZ_LIBS_$$*))) $(FUZZ_BUILD)/libcommon.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -lcivetweb $(PKG_LIBS) -lm
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -lcivetweb \
+		$(if $(filter cli,$(FUZZ_LIBS_$*)),$(SSL_LIBS)) $(PKG_LIBS) -lm
 
 fuzz-build: $(FUZZ_BINS)
 

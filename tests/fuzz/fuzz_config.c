@@ -13,25 +13,27 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#define NTYPES (CONFIG_BOOL + 1)
+#define NTYPES (CONFIG_ADDRESSES + 1)
 
 static const struct config_option opts[] = {
-    {"FUZZ_CFG_STRING", "string", NULL, CONFIG_STRING, "s"},
-    {"FUZZ_CFG_HOST", "host", "127.0.0.1", CONFIG_HOST, "h"},
-    {"FUZZ_CFG_PORT", "port", "3000", CONFIG_PORT, "p"},
-    {"FUZZ_CFG_COUNT", "count", "8", CONFIG_COUNT, "c"},
-    {"FUZZ_CFG_DURATION", "duration", "30s", CONFIG_DURATION, "d"},
-    {"FUZZ_CFG_SIZE", "size", "8MiB", CONFIG_SIZE, "z"},
-    {"FUZZ_CFG_LOG_LEVEL", "log-level", "info", CONFIG_LOG_LEVEL, "l"},
-    {"FUZZ_CFG_LOG_FORMAT", "log-format", "text", CONFIG_LOG_FORMAT, "f"},
-    {"FUZZ_CFG_HTTP_URL", "api", "http://localhost:3000", CONFIG_HTTP_URL, "u"},
-    {"FUZZ_CFG_WS_URL", "relay", NULL, CONFIG_WS_URL, "w"},
-    {"FUZZ_CFG_DB_URL", "database-url", NULL, CONFIG_DB_URL, "b"},
-    {"FUZZ_CFG_TOKEN", "token", NULL, CONFIG_TOKEN, "t"},
-    {"FUZZ_CFG_ORIGINS", "origins", NULL, CONFIG_ORIGINS, "o"},
-    {"FUZZ_CFG_SECRET", "secret", NULL, CONFIG_SECRET, "x"},
-    {"FUZZ_CFG_BOOL", "json", NULL, CONFIG_BOOL, "j"},
-    {NULL, "flag-only", NULL, CONFIG_STRING, "n"},
+    {"FUZZ_CFG_STRING", "string", NULL, CONFIG_STRING, "s", 0},
+    {"FUZZ_CFG_HOST", "host", "127.0.0.1", CONFIG_HOST, "h", 0},
+    {"FUZZ_CFG_PORT", "port", "3000", CONFIG_PORT, "p", 0},
+    {"FUZZ_CFG_COUNT", "count", "8", CONFIG_COUNT, "c", 0},
+    {"FUZZ_CFG_DURATION", "duration", "30s", CONFIG_DURATION, "d", 0},
+    {"FUZZ_CFG_SIZE", "size", "8MiB", CONFIG_SIZE, "z", 0},
+    {"FUZZ_CFG_LOG_LEVEL", "log-level", "info", CONFIG_LOG_LEVEL, "l", 0},
+    {"FUZZ_CFG_LOG_FORMAT", "log-format", "text", CONFIG_LOG_FORMAT, "f", 0},
+    {"FUZZ_CFG_HTTP_URL", "api", "http://localhost:3000", CONFIG_HTTP_URL, "u", 0},
+    {"FUZZ_CFG_WS_URL", "relay", NULL, CONFIG_WS_URL, "w", 0},
+    {"FUZZ_CFG_DB_URL", "database-url", NULL, CONFIG_DB_URL, "b", 0},
+    {"FUZZ_CFG_TOKEN", "token", NULL, CONFIG_TOKEN, "t", 0},
+    {"FUZZ_CFG_ORIGINS", "origins", NULL, CONFIG_ORIGINS, "o", 0},
+    {"FUZZ_CFG_SECRET", "secret", NULL, CONFIG_SECRET, "x", 0},
+    {"FUZZ_CFG_BOOL", "json", NULL, CONFIG_BOOL, "j", 0},
+    {"FUZZ_CFG_RATE", "rate", "100/s", CONFIG_RATE, "r", 0},
+    {"FUZZ_CFG_ADDRESSES", "proxies", NULL, CONFIG_ADDRESSES, "a", 0},
+    {NULL, "flag-only", NULL, CONFIG_STRING, "n", 0},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
