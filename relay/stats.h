@@ -23,6 +23,9 @@ struct relay_stats {
 	atomic_ullong pruned_rows;
 	atomic_int sender_threads;
 	struct metrics_hist lag; /* change to socket write, seconds */
+	/* of events, those sent from their notification, without a change log
+	 * read (the listener's fast path) */
+	atomic_ullong fast_path_events;
 };
 
 extern struct relay_stats relay_stats;
