@@ -449,3 +449,39 @@ def test_epoch_renewal_while_writers_run(db):
     assert after == [s for s in want if s > resync["seq"]], f"seed {w.seed}"
     ws.close()
     stop_relay(relay)
+
+
+# -- who may hand the relay an event -------------------------------------------
+
+def test_forged_notification_is_not_sent_and_no_channel_means_log_reads(db):
+    relay = start_relay(db)
+    ws = Ws(relay.ws_url)
+    hello = ws.recv_type("hello")
+    # anyone who may connect can NOTIFY; the public channel is not trusted
+    fake = json.dumps({"seq": hello["seq"] + 1, "epoch": hello["epoch"], "changed_at": 1,
+                       "operation": "INSERT", "id": 1, "status": "pending", "old_status": None,
+                       "old": None, "data": {"operation": "INSERT", "id": 1,
+                                             "customer_name": "forged"}},
+                      separators=(",", ":"))
+    db.sql("SELECT pg_notify('order_changes', %s)", (fake,))
+    ws.quiet(0.5)
+    insert_orders(db, 1, customer="real")
+    got = ws.events(1)
+    assert got[0]["seq"] == hello["seq"] + 1 and got[0]["data"]["customer_name"] == "real1"
+    ws.close()
+    stop_relay(relay)
+    # a role that may not read the private channel's name: every
+    # notification is a wake-up and the log is read, as before schema 006
+    db.sql("REVOKE SELECT ON order_changes_notify FROM orders_app")
+    relay = start_relay(db)
+    ws = Ws(relay.ws_url)
+    ws.recv_type("hello")
+    base = head(db)
+    with Writers(db, n=3, rollback=0.2) as w:
+        time.sleep(1.5)
+    want = committed_after(db, base)
+    assert_exact(ws.events(len(want)), want, f"seed {w.seed}")
+    assert fast_events(relay) == 0
+    assert "no private notification channel" in relay.stderr()
+    ws.close()
+    stop_relay(relay)
