@@ -8,15 +8,17 @@
 FROM debian:bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
         gcc libc6-dev make pkg-config libpq-dev libcivetweb-dev libjson-c-dev libedit-dev \
+        libssl-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN make -j"$(nproc)" install PREFIX=/usr/local DESTDIR=/out
 
 FROM debian:bookworm-slim
-# curl: the healthchecks of docker-compose.yml
+# curl: the healthchecks of docker-compose.yml; libssl3 and ca-certificates:
+# orders-cli's https:// and wss:// against the system CA store
 RUN apt-get update && apt-get install -y --no-install-recommends \
-        libpq5 libcivetweb1 libjson-c5 libedit2 curl \
+        libpq5 libcivetweb1 libjson-c5 libedit2 libssl3 ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin orders
 COPY --from=build /out/ /

@@ -2,7 +2,8 @@
 #   make            build everything into build/
 #   make asan test  build with AddressSanitizer + UBSan into build/san and run the suite
 #   make run        private PostgreSQL under ./.data + schema + api + relay
-#   make test       unit + integration tests against a throwaway PostgreSQL
+#   make test       unit tests, a short fuzz run, integration tests against a throwaway PostgreSQL
+#   make fuzz       each libFuzzer harness for FUZZ_TIME seconds (clang; see README)
 #   make bench      wrk/pgbench and the relay load tool (see README)
 #   make install    programs, man pages, www/ and schema/ under $(DESTDIR)$(PREFIX)
 #   make compose-test  docker compose up for real (../shared/tools/compose-check.sh, root)
@@ -25,9 +26,10 @@ VERSION := 0.1.0
 CC ?= cc
 export SANITIZE BUILD
 PKGS := libpq json-c
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libedit 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libedit openssl 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 EDIT_LIBS := $(shell pkg-config --libs libedit 2>/dev/null)
+SSL_LIBS := $(or $(shell pkg-config --libs openssl 2>/dev/null),-lssl -lcrypto)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wvla -Wno-format-nonliteral
@@ -97,14 +99,18 @@ $(foreach t,$(UNIT_NAMES),\
 	$(if $(call unit_home,$(t)),\
 		$(eval $(BUILD)/tests/unit/$(t).o: CFLAGS += -I$(call unit_home,$(t)))))
 
-# civetweb is linked only into what calls it: orders-api, orders-relay and
-# the unit tests whose subject is or reaches common/http.c (api/query.c
-# reads its parameters with http_query_param). The bench tool and the
-# other tests link without it.
-UNIT_LIBS_test_http := -lcivetweb
+# civetweb is linked only into what calls it: orders-api and the unit
+# tests whose subject reaches common/http.c. The relay has its own server
+# (relay/server.h says why); the CLI, the bench tool and the other tests
+# link without it.
 UNIT_LIBS_test_query := -lcivetweb
+UNIT_LIBS_test_security := -lcivetweb
+# OpenSSL likewise: orders-cli's connections (cli/http_socket.c, TLS for
+# https:// and wss://) are reached from its command table, so orders-cli
+# and the unit tests that link libcli.a take it; nothing else does.
 
-.PHONY: all asan test unit integration run setup-db format format-check clean bench deps db-start db-stop db-status
+.PHONY: all asan test unit integration run setup-db format format-check clean bench deps db-start db-stop db-status \
+	fuzz fuzz-build fuzz-smoke
 all: $(PROGRAMS) $(BENCH_BINS) $(UNIT_BINS)
 asan: all
 
@@ -130,11 +136,11 @@ $(API_BIN): $(BUILD)/api/main.o $(LIBAPI) $(LIBCOMMON)
 
 $(RELAY_BIN): $(BUILD)/relay/main.o $(LIBRELAY) $(LIBCOMMON)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcivetweb $(PKG_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(CLI_BIN): $(BUILD)/cli/main.o $(LIBCLI) $(LIBCOMMON)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(EDIT_LIBS) $(PKG_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(EDIT_LIBS) $(SSL_LIBS) $(PKG_LIBS)
 
 $(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBBENCH) $(LIBCOMMON)
 	@$(if $(Q),echo "  LD      $@")
@@ -144,7 +150,69 @@ $(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBBENCH) $(LIBCOMMON)
 $(UNIT_BINS): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $$(call unit_archive,$$*) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(UNIT_LIBS_$*) $(PKG_LIBS) -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(UNIT_LIBS_$*) $(if $(filter $(LIBCLI),$^),$(SSL_LIBS)) \
+		$(PKG_LIBS) -lm
+
+# Fuzzing: tests/fuzz/fuzz_<target>.c is a libFuzzer harness (clang and
+# Debian's libclang-rt-14-dev) built into build/fuzz/fuzz_<target> with
+# ASan + UBSan, against clang builds of common/ and of the program folders
+# named by FUZZ_LIBS_<target> (their archives, as for the unit tests). A
+# new harness is its file plus, if it tests a program's module, one
+# FUZZ_LIBS_ line. Seeds: tests/fuzz/corpus/<target>/, read-only; what a
+# run finds goes to build/fuzz/corpus/<target>/, crashes to
+# build/fuzz/crashes/<target>/ (scripts/run-fuzz.sh).
+#   make fuzz [FUZZ_TIME=60] [FUZZ_TARGETS="route cli"]
+# `make test` fuzzes each for FUZZ_SMOKE_TIME seconds; `make asan test`
+# (the fuzzers are sanitizer builds either way) only replays the corpora.
+FUZZ_CC ?= clang
+FUZZ_BUILD := build/fuzz
+FUZZ_TIME ?= 60
+FUZZ_SMOKE_TIME ?= $(if $(SANITIZE),0,3)
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_LIBS_query := api
+FUZZ_LIBS_origin := api
+FUZZ_LIBS_route := api
+FUZZ_LIBS_cli := cli
+FUZZ_LIBS_http_request := relay
+
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -DORDERS_VERSION=\"$(VERSION)\" \
+	-DORDERS_DATADIR=\"$(DATADIR)\" -O1 -g $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
+	-MMD -MP -Icommon $(PKG_CFLAGS)
+FUZZ_BINS := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_TARGETS))
+fuzz_obj = $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(1))
+
+$(FUZZ_BUILD)/api/%.o: FUZZ_CFLAGS += -Iapi
+$(FUZZ_BUILD)/relay/%.o: FUZZ_CFLAGS += -Irelay
+$(FUZZ_BUILD)/cli/%.o: FUZZ_CFLAGS += -Icli
+$(foreach t,$(FUZZ_TARGETS),$(eval \
+	$(FUZZ_BUILD)/tests/fuzz/fuzz_$(t).o: FUZZ_CFLAGS += $(addprefix -I,$(FUZZ_LIBS_$(t)))))
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/libcommon.a: $(call fuzz_obj,$(COMMON_SRC))
+$(FUZZ_BUILD)/libapi.a: $(call fuzz_obj,$(API_SRC))
+$(FUZZ_BUILD)/librelay.a: $(call fuzz_obj,$(RELAY_SRC))
+$(FUZZ_BUILD)/libcli.a: $(call fuzz_obj,$(CLI_SRC))
+$(FUZZ_BUILD)/lib%.a: Makefile
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
+
+$(FUZZ_BINS): $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o \
+		$$(addprefix $(FUZZ_BUILD)/lib,$$(addsuffix .a,$$(FUZZ_LIBS_$$*))) $(FUZZ_BUILD)/libcommon.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -lcivetweb $(PKG_LIBS) -lm
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(Q)scripts/run-fuzz.sh $(FUZZ_TIME) $(FUZZ_BINS)
+
+fuzz-smoke: fuzz-build
+	$(Q)scripts/run-fuzz.sh $(FUZZ_SMOKE_TIME) $(FUZZ_BINS)
 
 deps:
 	$(Q)scripts/deps.sh
@@ -158,6 +226,7 @@ integration: all
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/run-unit.sh $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)ORDERS_BIN_DIR="$(CURDIR)/$(BUILD)" scripts/run-integration.sh
 
 run: deps
@@ -216,11 +285,12 @@ bench:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)ORDERS_BIN_DIR="$(CURDIR)/$(BUILD)" scripts/bench.sh
 
+FORMAT_FILES := $(wildcard */*.c */*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h)
 format:
-	$(Q)clang-format -i $(wildcard */*.c */*.h tests/unit/*.c tests/unit/*.h)
+	$(Q)clang-format -i $(FORMAT_FILES)
 
 format-check:
-	$(Q)clang-format --dry-run --Werror $(wildcard */*.c */*.h tests/unit/*.c tests/unit/*.h)
+	$(Q)clang-format --dry-run --Werror $(FORMAT_FILES)
 
 clean:
 	rm -rf build

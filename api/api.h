@@ -4,6 +4,7 @@
 #define ORDERS_API_H
 
 #include "auth.h"
+#include "client_addr.h"
 #include "db.h"
 #include "err.h"
 #include "metrics.h"
@@ -13,6 +14,7 @@
 #include <stdatomic.h>
 
 struct static_files;
+struct rate_limit;
 
 struct api {
 	struct db_pool *pool;	       /* thread-safe */
@@ -20,10 +22,12 @@ struct api {
 	struct static_files *www;      /* immutable after load */
 	const char *relay_health_host; /* where /health asks the relay */
 	int relay_port;
-	const char *relay_public_url; /* NULL: the page derives it */
-	struct auth auth;	      /* tokens and origins, immutable */
-	atomic_int inflight;	      /* requests inside the dispatcher */
-	atomic_int draining;	      /* set at shutdown: new requests get 503 */
+	const char *relay_public_url;	/* NULL: the page derives it */
+	struct auth auth;		/* tokens and origins, immutable */
+	struct trusted_proxies proxies; /* TRUSTED_PROXIES, immutable */
+	struct rate_limit *write_limit; /* WRITE_RATE_LIMIT; NULL: none; thread-safe */
+	atomic_int inflight;		/* requests inside the dispatcher */
+	atomic_int draining;		/* set at shutdown: new requests get 503 */
 };
 
 /* A route handler: sends a response and returns its HTTP status, or returns

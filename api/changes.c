@@ -12,6 +12,7 @@
 #include "change_log.h"
 #include "clock.h"
 #include "http.h"
+#include "qs.h"
 #include "query.h"
 #include "seq_gate.h"
 
@@ -51,7 +52,7 @@ int api_changes_list(struct mg_connection *c, struct api *api, const struct rout
 	if (query_int(q, "since", 0, INT64_MAX, 0, &since, err) < 0 ||
 	    query_int(q, "limit", 1, QUERY_LIMIT_MAX, QUERY_LIMIT_DEFAULT, &limit, err) < 0)
 		return -1;
-	int en = http_query_param(q, "epoch", epoch, sizeof(epoch));
+	int en = qs_param(q, "epoch", epoch, sizeof(epoch));
 	if (en != 0 && (en < 0 || !change_epoch_valid(epoch)))
 		return err_set_field(err, ERR_INVALID_QUERY, "epoch",
 				     "epoch: must be the epoch a server gave (letters, digits, - "

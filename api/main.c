@@ -6,11 +6,14 @@
 
 #include "config.h"
 #include "db.h"
+#include "host.h"
 #include "log.h"
 #include "migrate.h"
 #include "paths.h"
+#include "rate_limit.h"
 #include "server.h"
 #include "static_files.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #include <signal.h>
@@ -20,6 +23,10 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_requested;
+
+/* Client addresses WRITE_RATE_LIMIT tracks at once: 32 bytes each, 2 MiB
+ * in all; past it the oldest make room (rate_limit.h). */
+#define RATE_LIMIT_ENTRIES 65536
 
 static void on_signal(int sig)
 {
@@ -41,6 +48,8 @@ enum api_option {
 	OPT_API_TOKEN,
 	OPT_READ_TOKEN,
 	OPT_ALLOWED_ORIGINS,
+	OPT_WRITE_RATE_LIMIT,
+	OPT_TRUSTED_PROXIES,
 	CONFIG_LOG_OPTION_IDS(OPT_),
 	N_OPTIONS
 };
@@ -73,7 +82,16 @@ static const struct config_option options[N_OPTIONS] = {
 			"with API_TOKEN: reads need READ_TOKEN or API_TOKEN"},
     [OPT_ALLOWED_ORIGINS] =
 	{"ALLOWED_ORIGINS", "allowed-origins", NULL, CONFIG_ORIGINS,
-	 "comma list of scheme://host[:port] allowed for CORS (default: the api's own host)"},
+	 "comma list of scheme://host[:port] allowed for CORS (default: an Origin with the "
+	 "request's own host when that is loopback, HOST or this machine's name)"},
+    [OPT_WRITE_RATE_LIMIT] =
+	{"WRITE_RATE_LIMIT", "write-rate-limit", "100/s", CONFIG_RATE,
+	 "writes per client address, N/s or N/m (token holders too); past it 429 with "
+	 "Retry-After; 0: no limit"},
+    [OPT_TRUSTED_PROXIES] =
+	{"TRUSTED_PROXIES", "trusted-proxies", NULL, CONFIG_ADDRESSES,
+	 "comma list of proxy addresses or CIDR ranges whose X-Forwarded-For names the client "
+	 "(rate limit, logs); unset: the peer is the client"},
     CONFIG_LOG_OPTIONS(OPT_),
 };
 
@@ -124,13 +142,14 @@ static int check_relay_public_url(const char *v, struct err *err)
 		return 0;
 	/* what the error line shows: control characters as '?', so it stays one line */
 	char shown[256];
-	size_t k = 0;
-	for (; v[k] && k < sizeof(shown) - 1; k++)
-		shown[k] = (unsigned char)v[k] < ' ' || v[k] == 0x7f ? '?' : v[k];
-	shown[k] = '\0';
+	utf8_printable(shown, sizeof(shown), v, strlen(v));
 	if (v[0] != '/') {
 		long long num;
-		if (config_check_value("RELAY_PUBLIC_URL", CONFIG_WS_URL, v, &num, err) == 0)
+		/* the page's Content-Security-Policy names its host: a plain one */
+		const char *auth = strstr(v, "://");
+		struct host_port hp;
+		if (config_check_value("RELAY_PUBLIC_URL", CONFIG_WS_URL, v, &num, err) == 0 &&
+		    auth && host_parse(auth + 3, strcspn(auth + 3, "/?#"), &hp) == 0)
 			return 0;
 		return err_set(
 		    err, ERR_CONFIG,
@@ -289,11 +308,19 @@ int main(int argc, char **argv)
 
 	if (!conninfo ||
 	    auth_init(&api.auth, config_str(&cfg, OPT_API_TOKEN), config_str(&cfg, OPT_READ_TOKEN),
-		      config_str(&cfg, OPT_ALLOWED_ORIGINS), &err) < 0) {
+		      config_str(&cfg, OPT_ALLOWED_ORIGINS), &err) < 0 ||
+	    trusted_proxies_parse(&api.proxies, config_str(&cfg, OPT_TRUSTED_PROXIES), &err) < 0) {
 		fprintf(stderr, "orders-api: %s\nTry 'orders-api --help'\n", err.msg);
 		exit_code = 2;
 		goto out;
 	}
+	auth_set_bind_host(&api.auth, host);
+	long long rate_count, rate_period;
+	if (config_parse_rate(config_str(&cfg, OPT_WRITE_RATE_LIMIT), &rate_count, &rate_period) ==
+	    0)
+		api.write_limit = rate_limit_new(rate_count, rate_period, RATE_LIMIT_ENTRIES);
+	if (!api.write_limit)
+		log_warn("WRITE_RATE_LIMIT is 0: writes are not rate limited");
 	if (auth_open(&api.auth))
 		log_warn(
 		    "no API_TOKEN set: anyone who can reach the api may read and write orders");
@@ -348,6 +375,7 @@ out_lib:
 	mg_exit_library();
 out:
 	metrics_http_free(api.metrics);
+	rate_limit_free(api.write_limit);
 	db_pool_free(api.pool);
 	static_files_free(api.www);
 	free(www_found);

@@ -3,6 +3,7 @@
 #include "clock.h"
 #include "http.h"
 #include "log.h"
+#include "security.h"
 #include "static_files.h"
 
 #include <stdio.h>
@@ -53,19 +54,6 @@ static int authorize(struct mg_connection *c, struct api *api, enum route_id id,
 	return auth_check(&api->auth, need, auth_bearer(mg_get_header(c, "Authorization")), err);
 }
 
-/* A CORS preflight: 204 with what the route allows. The CORS origin
- * header is only there when the Origin is allowed. */
-static int preflight(struct mg_connection *c, const char *allow)
-{
-	mg_printf(c,
-		  "HTTP/1.1 204 No Content\r\nAllow: %s, OPTIONS\r\n"
-		  "Access-Control-Allow-Methods: %s\r\n"
-		  "Access-Control-Allow-Headers: Authorization, Content-Type, If-Match\r\n"
-		  "Access-Control-Max-Age: 600\r\n%sContent-Length: 0\r\n\r\n",
-		  allow, allow, http_connection_headers(c));
-	return 204;
-}
-
 /* Every request comes here first (civetweb's begin_request). Returns the
  * status sent; civetweb then does nothing more with the request. */
 static int dispatch(struct mg_connection *c)
@@ -79,7 +67,8 @@ static int dispatch(struct mg_connection *c)
 	struct err err;
 	err_clear(&err);
 	int status = -1;
-	char cors[512];
+	struct security_request sec; /* until security_begin, logs show the peer */
+	snprintf(sec.client_text, sizeof(sec.client_text), "%s", ri->remote_addr);
 
 	mg_set_user_connection_data(c, NULL);
 	atomic_fetch_add(&api->inflight, 1);
@@ -92,15 +81,9 @@ static int dispatch(struct mg_connection *c)
 		mg_disable_connection_keep_alive(c);
 		goto done;
 	}
-	const char *origin = mg_get_header(c, "Origin");
-	if (origin && auth_origin_allowed(&api->auth, origin, mg_get_header(c, "Host")) &&
-	    strlen(origin) < 256) {
-		snprintf(cors, sizeof(cors),
-			 "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
-			 "Access-Control-Expose-Headers: ETag, Location, Link\r\n",
-			 origin);
-		mg_set_user_connection_data(c, cors);
-	}
+	/* Host, client address, CORS, security headers (security.h) */
+	if (security_begin(c, api, &sec, &err) < 0)
+		goto done;
 	if (ri->content_length > 64 * 1024)
 		mg_disable_connection_keep_alive(c);
 
@@ -109,6 +92,9 @@ static int dispatch(struct mg_connection *c)
 	    route_match(routes, sizeof(routes) / sizeof(routes[0]), ri->request_method, path, &m)) {
 	case ROUTE_FOUND:
 		route_label = m.def->pattern;
+		if (strcmp(ri->request_method, "GET") != 0 &&
+		    security_check_write(api, &sec, allow_header, sizeof(allow_header), &err) < 0)
+			break;
 		if (authorize(c, api, (enum route_id)m.def->id, ri->request_method, &err) < 0) {
 			if (err.kind == ERR_UNAUTHORIZED)
 				snprintf(allow_header, sizeof(allow_header),
@@ -121,7 +107,7 @@ static int dispatch(struct mg_connection *c)
 	case ROUTE_BAD_METHOD:
 		if (strcmp(ri->request_method, "OPTIONS") == 0) {
 			route_label = "preflight";
-			status = preflight(c, m.allow);
+			status = security_preflight(c, &sec, m.allow);
 			break;
 		}
 		route_label = "method_not_allowed";
@@ -133,6 +119,7 @@ static int dispatch(struct mg_connection *c)
 		if (strncmp(path, "/api/", 5) != 0 && strcmp(path, "/api") != 0) {
 			int head = strcmp(ri->request_method, "HEAD") == 0;
 			if (head || strcmp(ri->request_method, "GET") == 0) {
+				security_use_page_headers(c, api, &sec);
 				status = static_files_serve(api->www, c, path, head);
 				if (status) {
 					route_label = "static";
@@ -150,9 +137,11 @@ done:
 	double secs = (double)(clock_now_ns() - t0) / 1e9;
 	metrics_http_observe(api->metrics, route_label, ri->request_method, status, secs);
 	if (status >= 500)
-		log_warn("%s %s -> %d %s", ri->request_method, path, status, err.msg);
+		log_warn("%s %s %s -> %d %s", sec.client_text, ri->request_method, path, status,
+			 err.msg);
 	else
-		log_debug("%s %s -> %d (%.2f ms)", ri->request_method, path, status, secs * 1e3);
+		log_debug("%s %s %s -> %d (%.2f ms)", sec.client_text, ri->request_method, path,
+			  status, secs * 1e3);
 	mg_set_user_connection_data(c, NULL);
 	atomic_fetch_sub(&api->inflight, 1);
 	return status;

@@ -131,8 +131,10 @@ int static_files_serve(struct static_files *sf, struct mg_connection *c, const c
 	const char *inm = mg_get_header(c, "If-None-Match");
 	if (inm && strstr(inm, etag)) {
 		close(fd);
-		mg_printf(c, "HTTP/1.1 304 Not Modified\r\nETag: %s\r\nContent-Length: 0\r\n\r\n",
-			  etag);
+		mg_printf(c,
+			  "HTTP/1.1 304 Not Modified\r\nETag: %s\r\n"
+			  "X-Content-Type-Options: nosniff\r\n%sContent-Length: 0\r\n\r\n",
+			  etag, http_connection_headers(c));
 		return 304;
 	}
 	size_t size = (size_t)st.st_size;
@@ -148,9 +150,7 @@ int static_files_serve(struct static_files *sf, struct mg_connection *c, const c
 	mg_printf(c,
 		  "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 		  "Cache-Control: no-cache\r\nETag: %s\r\nX-Content-Type-Options: nosniff\r\n"
-		  "Content-Security-Policy: default-src 'self'; connect-src 'self' ws: wss: http: "
-		  "https:; "
-		  "img-src 'self' data:; style-src 'self' 'unsafe-inline'\r\n%s\r\n",
+		  "%s\r\n",
 		  f->mime, got, etag, http_connection_headers(c));
 	if (!head_only)
 		mg_write(c, data, got);

@@ -22,7 +22,8 @@ size_t static_files_count(const struct static_files *sf);
 
 /* Serve path ("/" means "/index.html") if it is one of the files: returns
  * the status sent (200, 304), or 0 when there is no such file (or sf is
- * NULL). */
+ * NULL). The connection's headers (security_use_page_headers: CORS, the
+ * page's Content-Security-Policy...) go with it. */
 int static_files_serve(struct static_files *sf, struct mg_connection *c, const char *path,
 		       int head_only);
 

@@ -4,6 +4,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "csp.h"
 #include "http.h"
 #include "json.h"
 
@@ -98,25 +99,18 @@ int api_metrics(struct mg_connection *c, struct api *api, const struct route_mat
 	}
 	mg_printf(c,
 		  "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-		  "Content-Length: %zu\r\nCache-Control: no-store\r\n\r\n",
-		  b.len);
+		  "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+		  "X-Content-Type-Options: nosniff\r\n%s\r\n",
+		  b.len, http_connection_headers(c));
 	mg_write(c, b.data, b.len);
 	buf_release(&b);
 	return 200;
 }
 
-/* The relay URL the page gets in /api/config: RELAY_PUBLIC_URL, or NULL for
- * the page's default (ws://<its host>:WS_PORT/). A path (/ws) is the stream on
- * the page's own origin behind a reverse proxy (the nginx front), so it is
- * given only to pages loaded through one (X-Forwarded-For or Forwarded): a
- * page loaded from the api's own port still finds the relay on WS_PORT. */
-static const char *page_relay_url(const struct mg_connection *c, const struct api *api)
+/* Whether the page came through a front (the relay URL may be a path). */
+static int proxied(const struct mg_connection *c)
 {
-	const char *u = api->relay_public_url;
-	if (u && u[0] == '/' && !mg_get_header(c, "X-Forwarded-For") &&
-	    !mg_get_header(c, "Forwarded"))
-		return NULL;
-	return u;
+	return mg_get_header(c, "X-Forwarded-For") || mg_get_header(c, "Forwarded");
 }
 
 int api_config(struct mg_connection *c, struct api *api, const struct route_match *m,
@@ -125,7 +119,7 @@ int api_config(struct mg_connection *c, struct api *api, const struct route_matc
 	(void)m;
 	struct buf b;
 	buf_init(&b, 4096);
-	const char *relay_url = page_relay_url(c, api);
+	const char *relay_url = csp_page_relay_url(api->relay_public_url, proxied(c));
 	int ok = buf_append_str(&b, "{\"relay_url\":") == 0;
 	if (ok)
 		ok = (relay_url ? buf_append_json_string(&b, relay_url)

@@ -22,6 +22,7 @@ struct cli {
 	const char *api;   /* base URL of orders-api (borrowed) */
 	const char *relay; /* base URL of orders-relay (borrowed) */
 	const char *token; /* bearer token or NULL (borrowed, never printed) */
+	int insecure;	   /* https://, wss://: accept any certificate (--insecure) */
 	int json;	   /* --json before the command */
 	int color;	   /* stdout is a terminal and NO_COLOR is unset */
 	int interactive;   /* running inside the libedit shell */

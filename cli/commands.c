@@ -82,6 +82,7 @@ static int run_rest(struct cli *c, const struct cli_parsed *p)
 	    .body = req.body,
 	    .body_len = req.body ? strlen(req.body) : 0,
 	    .token = c->token,
+	    .insecure = c->insecure,
 	};
 	if (http_client_request(&hr, &resp, &err) < 0) {
 		cli_error("%s", err.msg);
@@ -114,7 +115,8 @@ static int run_rest(struct cli *c, const struct cli_parsed *p)
 				fprintf(stderr, "%s order %s\n", p->cmd->done,
 					fmt_member(doc, "id"));
 			fflush(stderr);
-			fwrite(out.data, 1, out.len, stdout);
+			if (out.len) /* {} from health prints nothing; data is NULL then */
+				fwrite(out.data, 1, out.len, stdout);
 		}
 		buf_release(&out);
 		if (p->cmd->more_note && http_response_header(&resp, "Link"))

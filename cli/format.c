@@ -1,5 +1,6 @@
 #include "format.h"
 
+#include "utf8.h"
 #include "xalloc.h"
 
 #include <ctype.h>
@@ -144,13 +145,8 @@ void fmt_table_add(struct fmt_table *t, const char *const *row)
 {
 	t->cells = xrealloc(t->cells, (t->nrows + 1) * t->ncols * sizeof(*t->cells));
 	for (size_t c = 0; c < t->ncols; c++) {
-		const char *v = row[c] ? row[c] : "";
 		/* control characters would break the layout */
-		char *copy = xstrdup(v);
-		for (char *p = copy; *p; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				*p = ' ';
-		t->cells[t->nrows * t->ncols + c] = copy;
+		t->cells[t->nrows * t->ncols + c] = fmt_clean(row[c]);
 	}
 	t->nrows++;
 }
@@ -247,33 +243,10 @@ int fmt_table_render(const struct fmt_table *t, const struct fmt_opts *o, struct
 	return rc;
 }
 
-/* 1 if s holds a C0 or C1 control character or DEL: bytes a terminal
- * would obey (ESC sequences retitle windows, clear screens, write the
- * clipboard), which an order's name must never reach a viewer as. */
-static int has_control(const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
-			return 1;
-	return 0;
-}
-
 char *fmt_clean(const char *s)
 {
-	char *clean = xstrdup(s ? s : "");
-	unsigned char *w = (unsigned char *)clean;
-	for (const unsigned char *p = (const unsigned char *)clean; *p; p++) {
-		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			*w++ = '?';
-			p++;
-		} else {
-			*w++ = *p == '\t' || *p == '\n' || *p == '\r' ? ' '
-			       : *p < 0x20 || *p == 0x7f	      ? '?'
-								      : *p;
-		}
-	}
-	*w = '\0';
-	return clean;
+	size_t len = s ? strlen(s) : 0;
+	return utf8_printable(xmalloc(len + 1), len + 1, s ? s : "", len);
 }
 
 const char *fmt_member(struct json_object *obj, const char *key)
@@ -283,15 +256,30 @@ const char *fmt_member(struct json_object *obj, const char *key)
 	    !json_object_object_get_ex(obj, key, &v) || !v)
 		return NULL;
 	const char *s = json_object_get_string(v);
-	if (!json_object_is_type(v, json_type_string) || !has_control(s))
+	if (!json_object_is_type(v, json_type_string))
 		return s;
-	/* replace the member with a cleaned copy: human output reads server
-	 * values here */
+	/* replace the member with a cleaned copy when it differs: human
+	 * output reads server values here */
 	char *clean = fmt_clean(s);
-	json_object_object_add(obj, key, json_object_new_string(clean));
+	if (strcmp(clean, s) != 0) {
+		json_object_object_add(obj, key, json_object_new_string(clean));
+		json_object_object_get_ex(obj, key, &v);
+		s = json_object_get_string(v);
+	}
 	free(clean);
-	json_object_object_get_ex(obj, key, &v);
-	return json_object_get_string(v);
+	return s;
+}
+
+/* Render t, then "(N <noun>s)"; releases t. */
+static int render_counted(struct fmt_table *t, const struct fmt_opts *o, struct buf *out,
+			  const char *noun)
+{
+	size_t n = t->nrows;
+	int rc = fmt_table_render(t, o, out);
+	fmt_table_release(t);
+	if (rc == 0)
+		rc = buf_printf(out, "(%zu %s%s)\n", n, noun, n == 1 ? "" : "s");
+	return rc;
 }
 
 static const char *const order_headers[] = {"ID", "CUSTOMER", "PRODUCT", "STATUS", "UPDATED"};
@@ -312,11 +300,7 @@ int fmt_orders(struct json_object *orders, const struct fmt_opts *o, struct buf 
 				     when};
 		fmt_table_add(&t, row);
 	}
-	int rc = fmt_table_render(&t, o, out);
-	fmt_table_release(&t);
-	if (rc == 0)
-		rc = buf_printf(out, "(%zu order%s)\n", n, n == 1 ? "" : "s");
-	return rc;
+	return render_counted(&t, o, out, "order");
 }
 
 int fmt_order(struct json_object *order, const struct fmt_opts *o, struct buf *out)
@@ -441,11 +425,7 @@ int fmt_changes(struct json_object *events, const struct fmt_opts *o, struct buf
 		fmt_table_add(&t, row);
 		buf_release(&status);
 	}
-	int rc = fmt_table_render(&t, o, out);
-	fmt_table_release(&t);
-	if (rc == 0)
-		rc = buf_printf(out, "(%zu change%s)\n", n, n == 1 ? "" : "s");
-	return rc;
+	return render_counted(&t, o, out, "change");
 }
 
 int fmt_health(struct json_object *health, const struct fmt_opts *o, struct buf *out)

@@ -72,12 +72,13 @@ int fmt_health(struct json_object *health, const struct fmt_opts *o, struct buf 
 
 /* The text of a member as a string: strings as they are, numbers and
  * booleans printed, null and absent as NULL. Borrowed from obj. A string
- * with control characters is replaced in obj by a copy with '?' for each,
- * so nothing from the server can drive the terminal. */
+ * that is not printable text is replaced in obj by its fmt_clean copy, so
+ * nothing from the server can drive the terminal. */
 const char *fmt_member(struct json_object *obj, const char *key);
 /* A copy of server text s (NULL reads as "") that cannot drive the
- * terminal: blanks for tabs and line breaks, '?' for other C0 and C1
- * controls and DEL. Caller frees. */
+ * terminal: common/utf8's utf8_printable, the one sanitiser (blanks for
+ * tabs and line breaks, '?' for other C0 and C1 controls, DEL and bytes
+ * that are not UTF-8). Caller frees. */
 char *fmt_clean(const char *s);
 
 #endif

@@ -11,15 +11,18 @@
 
 /* The options, by their index in the table below; common/config reads
  * them (flag > environment > ./.env > default) and stops at the command. */
-enum cli_option { OPT_API, OPT_RELAY, OPT_TOKEN, OPT_JSON, OPT_NO_COLOR, N_OPTIONS };
+enum cli_option { OPT_API, OPT_RELAY, OPT_TOKEN, OPT_INSECURE, OPT_JSON, OPT_NO_COLOR, N_OPTIONS };
 
 static const struct config_option options[N_OPTIONS] = {
     [OPT_API] = {"ORDERS_API_URL", "api", "http://localhost:3000", CONFIG_HTTP_URL,
-		 "orders-api base URL"},
+		 "orders-api base URL (http:// or https://)"},
     [OPT_RELAY] = {"ORDERS_RELAY_URL", "relay", "ws://localhost:8080", CONFIG_WS_URL,
-		   "orders-relay WebSocket URL"},
+		   "orders-relay WebSocket URL (ws:// or wss://)"},
     [OPT_TOKEN] = {"ORDERS_TOKEN", "token", NULL, CONFIG_TOKEN,
 		   "bearer token (falls back to API_TOKEN)"},
+    [OPT_INSECURE] = {"ORDERS_INSECURE", "insecure", NULL, CONFIG_BOOL,
+		      "https://, wss://: do not verify the server's certificate (a test "
+		      "certificate only)"},
     [OPT_JSON] = {NULL, "json", NULL, CONFIG_BOOL,
 		  "print the API's JSON (watch: one message a line)"},
     [OPT_NO_COLOR] = {NULL, "no-color", NULL, CONFIG_BOOL, "no colours (also NO_COLOR=1)"},
@@ -53,6 +56,9 @@ static void usage(FILE *out)
 	}
 	usage_line(out, "--help", NULL, "show this help and exit", NULL);
 	usage_line(out, "--version", NULL, "show the version and exit", NULL);
+	fprintf(out, "\nhttps:// and wss:// verify the server against the system CA store "
+		     "(SSL_CERT_FILE: another\nCA bundle, e.g. a self-signed certificate); "
+		     "--insecure skips that, for a test certificate.\n");
 	fprintf(out, "\nExit codes: 0 success (also watch stopped by Ctrl-C or SIGTERM), 1 "
 		     "request failed,\n2 usage error. History: ~/.orders_cli_history. "
 		     "See orders-cli(1).\n");
@@ -95,6 +101,7 @@ int main(int argc, char **argv)
 	c.api = config_str(&cfg, OPT_API);
 	c.relay = config_str(&cfg, OPT_RELAY);
 	c.token = token;
+	c.insecure = config_num(&cfg, OPT_INSECURE) != 0;
 	c.json = config_num(&cfg, OPT_JSON) != 0;
 	const char *nc = getenv("NO_COLOR");
 	const char *term = getenv("TERM");

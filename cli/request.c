@@ -122,9 +122,9 @@ char *cli_watch_url(const char *relay, const struct cli_parsed *p, long long sin
 	struct buf b;
 	buf_init(&b, 0);
 	/* ws://host:port -> ws://host:port/ ; keep any path the user gave */
-	const char *after_scheme = strstr(relay, "://");
-	int has_path = after_scheme && strchr(after_scheme + 3, '/');
-	int ok = buf_append_str(&b, relay) == 0 && (has_path || buf_append_str(&b, "/") == 0);
+	struct http_url u;
+	int bare = http_url_parse(relay, &u, NULL) == 0 && u.bare;
+	int ok = buf_append_str(&b, relay) == 0 && (!bare || buf_append_str(&b, "/") == 0);
 	char num[32];
 	if (since >= 0) {
 		snprintf(num, sizeof(num), "%lld", since);

@@ -3,131 +3,51 @@
 #include "buf.h"
 #include "clock.h"
 #include "http_client.h"
-#include "json.h"
-#include "utf8.h"
 #include "xalloc.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 struct sse_client {
-	int fd;
+	struct http_conn conn;
 	struct buf in;	 /* received, not yet parsed */
 	size_t off;	 /* parsed up to here */
+	size_t scan;	 /* no event ends before here: each byte is searched once */
 	struct buf data; /* the current event's data */
 };
 
-/* The kind an HTTP error status maps to. */
-static enum err_kind status_kind(int status)
-{
-	switch (status) {
-	case 400:
-		return ERR_INVALID_QUERY;
-	case 401:
-		return ERR_UNAUTHORIZED;
-	case 403:
-		return ERR_FORBIDDEN;
-	case 404:
-		return ERR_NOT_FOUND;
-	case 503:
-		return ERR_UNAVAILABLE;
-	default:
-		return ERR_BAD_REQUEST;
-	}
-}
-
-/* Read the rest of an error answer (bounded) and say what it says. */
-static void refused(struct sse_client *c, struct http_response *resp, long long deadline,
-		    struct err *err)
-{
-	char tmp[4096];
-	while (c->in.len < 16384 && http_wait_readable(c->fd, deadline) == 1) {
-		ssize_t n = read(c->fd, tmp, sizeof(tmp));
-		if (n <= 0 || buf_append(&c->in, tmp, (size_t)n) < 0)
-			break;
-	}
-	const char *body = c->in.data ? c->in.data + c->off : "";
-	struct json_object *doc = json_parse_object(body, c->in.len - c->off, NULL);
-	struct json_object *e = NULL;
-	const char *msg = doc && json_object_object_get_ex(doc, "error", &e) &&
-				  json_object_is_type(e, json_type_string)
-			      ? json_object_get_string(e)
-			      : resp->reason;
-	char clean[201]; /* the server's words reach the terminal: printable text only */
-	utf8_printable(clean, sizeof(clean), msg, strlen(msg));
-	err_set(err, status_kind(resp->status), "the relay answered %d: %s", resp->status, clean);
-	json_object_put(doc);
-}
-
 struct sse_client *sse_client_connect(const char *url, const char *const *headers, int timeout_ms,
-				      struct err *err)
+				      int insecure, struct err *err)
 {
-	struct http_url u;
-	if (http_url_parse(url, &u, err) < 0)
-		return NULL;
-	long long deadline = clock_now_ms() + timeout_ms;
+	const char *const no_cache[] = {"Cache-Control: no-cache", NULL};
+	struct http_request req = {.method = "GET",
+				   .url = url,
+				   .accept = "text/event-stream",
+				   .headers = no_cache,
+				   .more = headers,
+				   .timeout_ms = timeout_ms,
+				   .max_body = HTTP_CLIENT_REFUSAL_MAX,
+				   .insecure = insecure};
 	struct sse_client *c = xcalloc(1, sizeof(*c));
 	buf_init(&c->in, SSE_CLIENT_MAX_EVENT + 65536);
 	buf_init(&c->data, SSE_CLIENT_MAX_EVENT);
-	c->fd = http_connect(u.host, u.port, deadline, err);
 	struct http_response resp;
-	http_response_init(&resp, 0);
 	struct http_parser p;
-	http_parser_init(&p, &resp, 1);
-	struct buf req;
-	buf_init(&req, 0);
-	const char *extra[34] = {"Accept: text/event-stream", "Cache-Control: no-cache"};
-	size_t k = 2;
-	for (size_t i = 0; headers && headers[i] && k < 33; i++)
-		extra[k++] = headers[i];
-	extra[k] = NULL;
-	struct http_request r = {.method = "GET", .url = url, .headers = extra};
-	int ok = c->fd >= 0 && http_request_format(&req, &r, &u) == 0 &&
-		 http_send_all(c->fd, req.data, req.len, deadline, err) == 0;
-	int done = 0;
-	char tmp[4096];
-	while (ok && !done) {
-		int w = http_wait_readable(c->fd, deadline);
-		if (w <= 0) {
-			err_set(err, ERR_UNAVAILABLE, "no answer from %s in time", url);
-			ok = 0;
-			break;
-		}
-		ssize_t n = read(c->fd, tmp, sizeof(tmp));
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n <= 0) {
-			err_set(err, ERR_UNAVAILABLE, "%s closed the connection", url);
-			ok = 0;
-			break;
-		}
-		size_t used = 0;
-		int rc = http_parser_feed(&p, tmp, (size_t)n, &used, err);
-		if (rc < 0) {
-			ok = 0;
-			break;
-		}
-		if (rc == 1) {
-			done = 1;
-			if (buf_append(&c->in, tmp + used, (size_t)n - used) < 0)
-				ok = 0;
-		}
-	}
+	long long deadline;
+	/* what follows the head is the stream's first bytes: into c->in */
+	int ok = http_client_head(&req, &c->conn, &p, &resp, &c->in, &deadline, err) == 0;
 	if (ok && resp.status != 200) {
-		refused(c, &resp, deadline, err);
+		http_client_refused(&c->conn, &p, &resp, &c->in, url, "the event stream", err);
 		ok = 0;
 	} else if (ok) {
 		const char *ct = http_response_header(&resp, "Content-Type");
 		if (!ct || strncasecmp(ct, "text/event-stream", 17) != 0) {
-			err_set(err, ERR_BAD_REQUEST, "%s is not an event stream", url);
+			err_set(err, ERR_BAD_REQUEST, "%.200s is not an event stream", url);
 			ok = 0;
 		}
 	}
-	buf_release(&req);
 	http_parser_release(&p);
 	http_response_release(&resp);
 	if (!ok) {
@@ -183,7 +103,8 @@ int sse_client_read(struct sse_client *c, int timeout_ms, struct sse_event *ev, 
 		const char *start = base + c->off, *end = base + c->in.len;
 		/* an event ends at a blank line (\n\n; \r\n\r\n is tolerated) */
 		const char *sep = NULL;
-		for (const char *q = start; q + 1 < end; q++) {
+		for (const char *q = base + (c->scan > c->off ? c->scan : c->off); q + 1 < end;
+		     q++) {
 			if (q[0] == '\n' &&
 			    (q[1] == '\n' || (q[1] == '\r' && q + 2 < end && q[2] == '\n'))) {
 				sep = q;
@@ -193,31 +114,34 @@ int sse_client_read(struct sse_client *c, int timeout_ms, struct sse_event *ev, 
 		if (sep) {
 			size_t skip = sep[1] == '\n' ? 2 : 3;
 			int rc = parse_block(c, start, sep, ev);
-			c->off = (size_t)(sep - base) + skip;
+			c->off = c->scan = (size_t)(sep - base) + skip;
 			if (rc < 0)
 				return err_set(err, ERR_BAD_REQUEST, "event too large");
 			if (rc == 1)
 				return 1;
 			continue;
 		}
+		/* a blank line may yet end in the last two bytes */
+		if (c->in.len > c->off + 2)
+			c->scan = c->in.len - 2;
 		if (c->off) { /* keep the buffer small: drop what was parsed */
 			size_t rest = c->in.len - c->off;
 			memmove(c->in.data, c->in.data + c->off, rest);
 			c->in.len = rest;
+			c->scan = c->scan > c->off ? c->scan - c->off : 0;
 			c->off = 0;
 		}
-		int w = http_wait_readable(c->fd, deadline);
+		int w = http_conn_wait(&c->conn, deadline);
 		if (w == 0)
 			return 0;
 		if (w < 0)
 			return err_set(err, ERR_UNAVAILABLE, "connection lost");
 		char tmp[16384];
-		ssize_t n = read(c->fd, tmp, sizeof(tmp));
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		ssize_t n = http_conn_read(&c->conn, tmp, sizeof(tmp), err);
+		if (n == HTTP_CONN_AGAIN)
 			continue;
 		if (n < 0)
-			return err_set(err, ERR_UNAVAILABLE, "connection lost: %s",
-				       strerror(errno));
+			return -1;
 		if (n == 0)
 			return err_set(err, ERR_UNAVAILABLE, "the relay ended the stream");
 		if (buf_append(&c->in, tmp, (size_t)n) < 0)
@@ -229,8 +153,7 @@ void sse_client_free(struct sse_client *c)
 {
 	if (!c)
 		return;
-	if (c->fd >= 0)
-		close(c->fd);
+	http_conn_close(&c->conn);
 	buf_release(&c->in);
 	buf_release(&c->data);
 	free(c);

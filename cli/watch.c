@@ -17,6 +17,7 @@
 #include "http_client.h"
 #include "json.h"
 #include "sse_client.h"
+#include "utf8.h"
 #include "ws_client.h"
 #include "xalloc.h"
 
@@ -71,8 +72,8 @@ struct stream {
 	struct sse_client *sse;
 };
 
-/* The relay's /events for a WebSocket URL: ws://h:p/?q -> http://h:p/events?q
- * (the path / or /ws becomes /events). Caller frees; NULL with err for a
+/* The relay's /events for a WebSocket URL: ws://h:p/?q -> http://h:p/events?q,
+ * wss:// -> https:// (the path / or /ws becomes /events). Caller frees; NULL with err for a
  * URL http_url_parse refuses. */
 static char *sse_url(const char *ws_url, struct err *err)
 {
@@ -86,23 +87,24 @@ static char *sse_url(const char *ws_url, struct err *err)
 		plen -= 3;
 	else if (plen >= 1 && u.target[plen - 1] == '/')
 		plen -= 1;
-	int v6 = strchr(u.host, ':') != NULL;
-	return xasprintf("http://%s%s%s:%s%.*s/events%s", v6 ? "[" : "", u.host, v6 ? "]" : "",
-			 u.port, (int)plen, u.target, query);
+	snprintf(u.scheme, sizeof(u.scheme), "%s", u.tls ? "https" : "http");
+	char origin[300];
+	return xasprintf("%s%.*s/events%s", http_url_origin(&u, origin, sizeof(origin)), (int)plen,
+			 u.target, query);
 }
 
 static int stream_open(struct stream *s, const char *url, int sse, const char *const *headers,
-		       struct err *err)
+		       int insecure, struct err *err)
 {
 	memset(s, 0, sizeof(*s));
 	if (!sse) {
-		s->ws = ws_client_connect(url, headers, 5000, err);
+		s->ws = ws_client_connect(url, headers, 5000, insecure, err);
 		return s->ws ? 0 : -1;
 	}
 	char *u = sse_url(url, err);
 	if (!u)
 		return -1;
-	s->sse = sse_client_connect(u, headers, 5000, err);
+	s->sse = sse_client_connect(u, headers, 5000, insecure, err);
 	free(u);
 	return s->sse ? 0 : -1;
 }
@@ -126,9 +128,9 @@ static int stream_read(struct stream *s, const char **data, size_t *len, struct 
 		struct json_object *doc = json_parse_object(ev.data, ev.len, NULL);
 		struct json_object *code = NULL;
 		const char *reason = fmt_member(doc, "reason");
-		char shown[128] = "";
-		for (size_t i = 0; reason && reason[i] && i < sizeof(shown) - 1; i++)
-			shown[i] = reason[i] >= ' ' && reason[i] < 0x7f ? reason[i] : '?';
+		char shown[128];
+		utf8_printable(shown, sizeof(shown), reason ? reason : "",
+			       reason ? strlen(reason) : 0);
 		err_set(err, ERR_UNAVAILABLE, "closed by server: %d %s",
 			doc && json_object_object_get_ex(doc, "code", &code)
 			    ? json_object_get_int(code)
@@ -179,12 +181,16 @@ int cli_watch(struct cli *c, const struct cli_parsed *p)
 		struct err err;
 		char *url = cli_watch_url(c->relay, p, last, epoch);
 		struct stream st;
-		int opened = stream_open(&st, url, cli_bool(p, "--sse"), headers, &err);
+		int opened =
+		    stream_open(&st, url, cli_bool(p, "--sse"), headers, c->insecure, &err);
 		free(url);
 		if (opened < 0) {
 			if (cli_stop)
 				break;
-			if (!connected_once || err.kind != ERR_UNAVAILABLE) {
+			/* a refusal (401, 403, a bad filter) will not heal by itself;
+			 * a relay down, restarting or behind a proxy without it (5xx) will */
+			if (!connected_once ||
+			    (err.kind != ERR_UNAVAILABLE && err.kind != ERR_SHUTTING_DOWN)) {
 				cli_error("%s", err.msg);
 				rc = CLI_FAIL;
 				break;

@@ -3,197 +3,88 @@
 #include "buf.h"
 #include "clock.h"
 #include "http_client.h"
-#include "json.h"
 #include "utf8.h"
 #include "xalloc.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 struct ws_client {
-	int fd;
+	struct http_conn conn;
 	struct ws_decoder dec;
 	char in[16384]; /* received bytes not yet decoded: in[in_off..in_len) */
 	size_t in_off, in_len;
 	int closed_sent, closed_received, dead;
 };
 
-static enum err_kind kind_for_status(int status)
-{
-	switch (status) {
-	case 400:
-		return ERR_BAD_REQUEST;
-	case 401:
-		return ERR_UNAUTHORIZED;
-	case 403:
-		return ERR_FORBIDDEN;
-	case 404:
-		return ERR_NOT_FOUND;
-	case 503:
-		return ERR_UNAVAILABLE;
-	default:
-		return ERR_BAD_REQUEST;
-	}
-}
-
-/* The handshake answer was not 101: report the status and the body's error text. */
-static void handshake_refused(struct http_response *resp, const char *url, int fd, const char *rest,
-			      size_t rest_len, struct err *err)
-{
-	/* read what body we can (the server may send it after the head) */
-	struct http_parser p;
-	struct http_response full;
-	http_response_init(&full, 64 * 1024);
-	http_parser_init(&p, &full, 0);
-	struct buf head;
-	buf_init(&head, 0);
-	int ok = buf_printf(&head, "HTTP/1.1 %d %s\r\n", resp->status, resp->reason) == 0;
-	for (size_t i = 0; ok && i < resp->nheaders; i++)
-		ok = buf_printf(&head, "%s: %s\r\n", resp->headers[i].name,
-				resp->headers[i].value) == 0;
-	ok = ok && buf_append_str(&head, "\r\n") == 0;
-	size_t used;
-	int r = ok ? http_parser_feed(&p, head.data, head.len, &used, NULL) : -1;
-	if (r == 0 && rest_len)
-		r = http_parser_feed(&p, rest, rest_len, &used, NULL);
-	long long deadline = clock_now_ms() + 1000;
-	while (r == 0 && http_wait_readable(fd, deadline) > 0) {
-		char chunk[4096];
-		ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
-		if (n <= 0) {
-			r = http_parser_finish(&p, NULL);
-			break;
-		}
-		r = http_parser_feed(&p, chunk, (size_t)n, &used, NULL);
-	}
-	const char *text = NULL;
-	struct json_object *obj = NULL, *e = NULL;
-	if (full.body.len)
-		obj = json_parse(full.body.data, full.body.len, NULL);
-	if (obj && json_object_is_type(obj, json_type_object) &&
-	    json_object_object_get_ex(obj, "error", &e) && json_object_is_type(e, json_type_string))
-		text = json_object_get_string(e);
-	/* the server's words reach the terminal: printable text only */
-	char reason[sizeof(resp->reason)], clean[ERR_MSG_MAX];
-	utf8_printable(reason, sizeof(reason), resp->reason, strlen(resp->reason));
-	if (text)
-		utf8_printable(clean, sizeof(clean), text, strlen(text));
-	err_set(err, kind_for_status(resp->status), "%s refused the WebSocket handshake: %d %s%s%s",
-		url, resp->status, reason, text ? ": " : "", text ? clean : "");
-	json_object_put(obj);
-	buf_release(&head);
-	http_parser_release(&p);
-	http_response_release(&full);
-}
-
 struct ws_client *ws_client_connect(const char *url, const char *const *headers, int timeout_ms,
-				    struct err *err)
+				    int insecure, struct err *err)
 {
 	struct http_url u;
-	struct ws_client *c = NULL;
-	struct buf req;
-	struct http_response resp;
-	struct http_parser parser;
-	int fd = -1;
-	buf_init(&req, 0);
-	http_response_init(&resp, 0);
-	http_parser_init(&parser, &resp, 1);
 	if (http_url_parse(url, &u, err) < 0)
-		goto fail;
-	if (strcmp(u.scheme, "ws") != 0) {
-		err_set(err, ERR_BAD_REQUEST, "not a ws:// URL: '%.200s'", url);
-		goto fail;
+		return NULL;
+	if (strncmp(u.scheme, "ws", 2) != 0) {
+		err_set(err, ERR_BAD_REQUEST, "not a ws:// or wss:// URL: '%.200s'", url);
+		return NULL;
 	}
-	long long deadline =
-	    clock_now_ms() + (timeout_ms > 0 ? timeout_ms : HTTP_CLIENT_TIMEOUT_MS);
-	struct err cerr;
-	fd = http_connect(u.host, u.port, deadline, &cerr);
-	if (fd < 0) {
-		err_set(err, ERR_UNAVAILABLE, "cannot reach %s: %s", url, cerr.msg);
-		goto fail;
-	}
-	char key[WS_KEY_LEN + 1], accept[WS_ACCEPT_LEN + 1];
+	char key[WS_KEY_LEN + 1], accept[WS_ACCEPT_LEN + 1], key_line[WS_KEY_LEN + 32];
 	if (ws_client_key(key) < 0) {
 		err_set(err, ERR_SYSTEM, "no random bytes for the WebSocket key");
-		goto fail;
+		return NULL;
 	}
 	ws_accept_key(key, accept);
-	int v6 = strchr(u.host, ':') != NULL;
-	int ok =
-	    buf_printf(&req,
-		       "GET %s HTTP/1.1\r\nHost: %s%s%s:%s\r\nUpgrade: websocket\r\n"
-		       "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-		       "Sec-WebSocket-Version: 13\r\nUser-Agent: orders/" ORDERS_VERSION "\r\n",
-		       u.target, v6 ? "[" : "", u.host, v6 ? "]" : "", u.port, key) == 0;
-	for (const char *const *h = headers; ok && h && *h; h++)
-		ok = buf_printf(&req, "%s\r\n", *h) == 0;
-	if (!ok || buf_append_str(&req, "\r\n") < 0) {
-		err_set(err, ERR_INTERNAL, "cannot format the handshake");
-		goto fail;
+	snprintf(key_line, sizeof(key_line), "Sec-WebSocket-Key: %s", key);
+	const char *const handshake[] = {"Upgrade: websocket", key_line,
+					 "Sec-WebSocket-Version: 13", NULL};
+	struct http_request req = {.method = "GET",
+				   .url = url,
+				   .accept = "",
+				   .connection = "Upgrade",
+				   .headers = handshake,
+				   .more = headers,
+				   .timeout_ms = timeout_ms,
+				   .max_body = HTTP_CLIENT_REFUSAL_MAX,
+				   .insecure = insecure};
+	struct ws_client *c = xcalloc(1, sizeof(*c));
+	struct http_response resp;
+	struct http_parser parser;
+	struct buf rest;
+	long long deadline;
+	buf_init(&rest, sizeof(c->in));
+	int ok = http_client_head(&req, &c->conn, &parser, &resp, &rest, &deadline, err) == 0;
+	if (ok && resp.status != 101) {
+		http_client_refused(&c->conn, &parser, &resp, &rest, url, "the WebSocket handshake",
+				    err);
+		ok = 0;
 	}
-	if (http_send_all(fd, req.data, req.len, deadline, err) < 0)
-		goto fail;
-	c = xcalloc(1, sizeof(*c));
-	c->fd = fd;
-	ws_decoder_init(&c->dec, WS_CLIENT_MAX_MESSAGE);
-	for (;;) {
-		int w = http_wait_readable(fd, deadline);
-		if (w < 0 || (w == 0 && clock_now_ms() >= deadline)) {
-			err_set(err, ERR_UNAVAILABLE, "%s: no answer to the WebSocket handshake",
+	if (ok) {
+		const char *upgrade = http_response_header(&resp, "Upgrade");
+		const char *acc = http_response_header(&resp, "Sec-WebSocket-Accept");
+		if (!upgrade || strcasecmp(upgrade, "websocket") != 0 || !acc ||
+		    strcmp(acc, accept) != 0) {
+			err_set(err, ERR_BAD_REQUEST, "%.200s: bad WebSocket handshake answer",
 				url);
-			goto fail;
-		}
-		if (w == 0)
-			continue;
-		ssize_t n = recv(fd, c->in, sizeof(c->in), 0);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0) {
-			err_set(err, ERR_UNAVAILABLE, "%s: connection closed during the handshake",
-				url);
-			goto fail;
-		}
-		size_t used;
-		int r = http_parser_feed(&parser, c->in, (size_t)n, &used, err);
-		if (r < 0)
-			goto fail;
-		if (r == 1) {
-			c->in_off = used;
-			c->in_len = (size_t)n;
-			break;
+			ok = 0;
 		}
 	}
-	if (resp.status != 101) {
-		handshake_refused(&resp, url, fd, c->in + c->in_off, c->in_len - c->in_off, err);
-		goto fail;
+	if (ok) {
+		/* frames that came with the head */
+		memcpy(c->in, rest.data ? rest.data : "", rest.len);
+		c->in_len = rest.len;
+		ws_decoder_init(&c->dec, WS_CLIENT_MAX_MESSAGE);
 	}
-	const char *upgrade = http_response_header(&resp, "Upgrade");
-	const char *acc = http_response_header(&resp, "Sec-WebSocket-Accept");
-	if (!upgrade || strcasecmp(upgrade, "websocket") != 0 || !acc || strcmp(acc, accept) != 0) {
-		err_set(err, ERR_BAD_REQUEST, "%s: bad WebSocket handshake answer", url);
-		goto fail;
-	}
-	buf_release(&req);
+	buf_release(&rest);
 	http_parser_release(&parser);
 	http_response_release(&resp);
-	return c;
-fail:
-	if (c) {
-		ws_decoder_release(&c->dec);
+	if (!ok) {
+		http_conn_close(&c->conn);
 		free(c);
+		return NULL;
 	}
-	if (fd >= 0)
-		close(fd);
-	buf_release(&req);
-	http_parser_release(&parser);
-	http_response_release(&resp);
-	return NULL;
+	return c;
 }
 
 int ws_client_send(struct ws_client *c, enum ws_opcode op, const void *data, size_t len,
@@ -210,7 +101,7 @@ int ws_client_send(struct ws_client *c, enum ws_opcode op, const void *data, siz
 	if (rc < 0)
 		err_set(err, ERR_BAD_REQUEST, "frame cannot be encoded");
 	else
-		rc = http_send_all(c->fd, out.data, out.len, clock_now_ms() + 5000, err);
+		rc = http_conn_send(&c->conn, out.data, out.len, clock_now_ms() + 5000, err);
 	buf_release(&out);
 	if (rc < 0)
 		c->dead = 1;
@@ -275,28 +166,19 @@ int ws_client_read(struct ws_client *c, int timeout_ms, struct ws_message *msg, 
 			}
 		}
 		c->in_off = c->in_len = 0;
-		int w;
-		if (deadline < 0) {
-			struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-			w = poll(&pfd, 1, -1);
-			if (w < 0 && errno == EINTR)
-				return 0;
-		} else {
-			w = http_wait_readable(c->fd, deadline);
-			if (w == 0)
-				return 0;
-		}
+		int w = http_conn_wait(&c->conn, deadline);
+		if (w == 0)
+			return 0; /* timeout, or a signal: the caller checks its stop flag */
 		if (w < 0) {
 			c->dead = 1;
 			return err_set(err, ERR_UNAVAILABLE, "poll failed: %s", strerror(errno));
 		}
-		ssize_t n = recv(c->fd, c->in, sizeof(c->in), 0);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+		ssize_t n = http_conn_read(&c->conn, c->in, sizeof(c->in), err);
+		if (n == HTTP_CONN_AGAIN)
 			continue;
 		if (n <= 0) {
 			c->dead = 1;
-			return err_set(err, ERR_UNAVAILABLE, "connection lost%s%s",
-				       n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+			return n < 0 ? -1 : err_set(err, ERR_UNAVAILABLE, "connection lost");
 		}
 		c->in_len = (size_t)n;
 	}
@@ -314,7 +196,7 @@ void ws_client_close(struct ws_client *c, unsigned code, const char *reason)
 		if (r < 0)
 			break;
 	}
-	shutdown(c->fd, SHUT_RDWR);
+	http_conn_close(&c->conn);
 	c->dead = 1;
 }
 
@@ -322,8 +204,7 @@ void ws_client_free(struct ws_client *c)
 {
 	if (!c)
 		return;
-	if (c->fd >= 0)
-		close(c->fd);
+	http_conn_close(&c->conn);
 	ws_decoder_release(&c->dec);
 	free(c);
 }

@@ -1,8 +1,8 @@
-/* ws_client: a blocking WebSocket client (ws:// only) on top of
- * http_socket's sockets and ws_frame's codec.
+/* ws_client: a blocking WebSocket client (ws:// and wss://) on top of
+ * http_socket's connections and ws_frame's codec.
  *
  *   struct ws_client *c = ws_client_connect("ws://127.0.0.1:8080/?since=41",
- *                                           headers, 5000, &err);
+ *                                           headers, 5000, 0, &err);
  *   while ((rc = ws_client_read(c, 1000, &msg, &err)) >= 0)
  *           if (rc == 1) use(msg.data, msg.len);
  *   ws_client_close(c, WS_CLOSE_NORMAL, "bye");
@@ -25,15 +25,16 @@ struct ws_client;
 
 /* Connect and complete the opening handshake within timeout_ms. headers:
  * extra "Name: value" request lines (e.g. Authorization), NULL-terminated,
- * or NULL. Returns a client (free with ws_client_free) or NULL with err:
- * ERR_UNAVAILABLE when the server cannot be reached or the connection
- * broke; ERR_BAD_REQUEST for a bad URL or a server that is not a WebSocket
- * endpoint; for an HTTP error answer (401, 403, 404...) the kind that
- * status maps to (ERR_UNAUTHORIZED ...), with the body's "error" text when
- * it has one; the status is in the message. Text from the server in err
- * is printable only (no control characters). */
+ * or NULL. insecure: wss:// accepts any certificate (--insecure). Returns
+ * a client (free with ws_client_free) or NULL with err: ERR_UNAVAILABLE
+ * when the server cannot be reached or the connection broke;
+ * ERR_BAD_REQUEST for a bad URL, a failed TLS handshake or certificate
+ * check, or a server that is not a WebSocket endpoint; for an HTTP error answer (401, 403, 404...)
+ * the kind err_kind_for_status gives for its status and the body's "code" (ERR_UNAUTHORIZED ...;
+ * ERR_UNAVAILABLE for a 5xx), with the body's "error" text when it has one; the status is in the
+ * message. Text from the server in err is printable only (no control characters). */
 struct ws_client *ws_client_connect(const char *url, const char *const *headers, int timeout_ms,
-				    struct err *err);
+				    int insecure, struct err *err);
 
 /* Wait up to timeout_ms (-1 = forever) for the next data message.
  * Returns 1 with *msg filled (data borrowed until the next call),

@@ -1,8 +1,12 @@
 #include "auth.h"
 
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 int auth_init(struct auth *a, const char *api_token, const char *read_token, const char *origins,
 	      struct err *err)
@@ -35,7 +39,76 @@ int auth_init(struct auth *a, const char *api_token, const char *read_token, con
 		}
 		p += n;
 	}
+	if (gethostname(a->hostname, sizeof(a->hostname)) < 0)
+		a->hostname[0] = '\0';
+	a->hostname[sizeof(a->hostname) - 1] = '\0';
 	return 0;
+}
+
+/* Every address of the machine's interfaces (IPv4 only unless v6). */
+static void add_interface_addresses(struct auth *a, int v6)
+{
+	struct ifaddrs *list = NULL;
+	if (getifaddrs(&list) < 0)
+		return;
+	for (struct ifaddrs *i = list; i && a->nlocal < AUTH_MAX_LOCAL; i = i->ifa_next) {
+		if (!i->ifa_addr)
+			continue;
+		struct client_ip ip = {{0}};
+		if (i->ifa_addr->sa_family == AF_INET) {
+			const struct sockaddr_in *sin = (const void *)i->ifa_addr;
+			ip.b[10] = ip.b[11] = 0xff;
+			memcpy(ip.b + 12, &sin->sin_addr, 4);
+		} else if (v6 && i->ifa_addr->sa_family == AF_INET6) {
+			const struct sockaddr_in6 *sin6 = (const void *)i->ifa_addr;
+			if (sin6->sin6_scope_id)
+				continue; /* link-local: a browser cannot name it without a zone */
+			memcpy(ip.b, &sin6->sin6_addr, 16);
+		} else {
+			continue;
+		}
+		a->local[a->nlocal++] = ip;
+	}
+	freeifaddrs(list);
+}
+
+void auth_set_bind_host(struct auth *a, const char *bind_host)
+{
+	a->has_bind = 0;
+	a->nlocal = 0;
+	if (!bind_host || !*bind_host)
+		return;
+	struct client_ip ip;
+	if (client_ip_parse(bind_host, strlen(bind_host), 0, &ip) == 0 && client_ip_is_any(&ip)) {
+		add_interface_addresses(a, !client_ip_is_v4(&ip));
+		return;
+	}
+	if (client_ip_parse(bind_host, strlen(bind_host), 0, &ip) == 0) {
+		/* an address: compare by value ("::1" unbracketed too) */
+		memset(&a->bind, 0, sizeof(a->bind));
+		a->bind.is_ip = 1;
+		a->bind.ip = ip;
+		a->has_bind = 1;
+		return;
+	}
+	a->has_bind = host_parse(bind_host, strlen(bind_host), &a->bind) == 0;
+}
+
+int auth_host_trusted(const struct auth *a, const struct host_port *host)
+{
+	if (host_is_loopback(host))
+		return 1;
+	if (a->has_bind && host_same(&a->bind, host))
+		return 1;
+	if (host->is_ip) {
+		for (int i = 0; i < a->nlocal; i++)
+			if (client_ip_equal(&a->local[i], &host->ip))
+				return 1;
+		return 0;
+	}
+	struct host_port me;
+	return a->hostname[0] && host_parse(a->hostname, strlen(a->hostname), &me) == 0 &&
+	       host_same(&me, host);
 }
 
 int auth_open(const struct auth *a)
@@ -86,25 +159,6 @@ const char *auth_bearer(const char *header)
 	return *header ? header : NULL;
 }
 
-/* The host part of "scheme://host[:port][/...]" or of "host[:port]". */
-static void host_of(const char *s, char *out, size_t cap)
-{
-	const char *p = strstr(s, "://");
-	p = p ? p + 3 : s;
-	size_t n;
-	if (*p == '[') {
-		n = strcspn(p, "]");
-		if (p[n] == ']')
-			n++;
-	} else {
-		n = strcspn(p, ":/");
-	}
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(out, p, n);
-	out[n] = '\0';
-}
-
 int auth_origin_allowed(const struct auth *a, const char *origin, const char *host)
 {
 	if (!origin)
@@ -115,10 +169,10 @@ int auth_origin_allowed(const struct auth *a, const char *origin, const char *ho
 				return 1;
 		return 0;
 	}
-	if (!host)
+	struct host_port oh, hh;
+	int https;
+	if (!host || host_parse_origin(origin, &oh, &https) < 0 ||
+	    host_parse(host, strlen(host), &hh) < 0)
 		return 0;
-	char oh[256], hh[256];
-	host_of(origin, oh, sizeof(oh));
-	host_of(host, hh, sizeof(hh));
-	return oh[0] && strcasecmp(oh, hh) == 0;
+	return host_same(&oh, &hh) && auth_host_trusted(a, &hh);
 }

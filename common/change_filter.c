@@ -23,7 +23,7 @@ int change_op_parse(const char *s)
 int change_seq_parse(const char *s, long long *out)
 {
 	size_t n = strlen(s);
-	if (n == 0 || n > 18)
+	if (n == 0 || n > 18 || (s[0] == '0' && n > 1))
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (!isdigit((unsigned char)s[i]))
@@ -87,7 +87,8 @@ int change_query_parse(const char *query, struct change_query *out, struct err *
 			long long num;
 			switch (which) {
 			case 0:
-				if (change_seq_parse(val, &num) < 0)
+				/* numbers are checked raw: "%30" or "00" is not 0 */
+				if (qs_parse_uint(pair.val, pair.vlen, CHANGE_SEQ_MAX, &num) < 0)
 					return err_set_field(
 					    err, ERR_INVALID_QUERY, name,
 					    "since: must be a sequence number >= 0, got '%.40s'",
@@ -103,7 +104,8 @@ int change_query_parse(const char *query, struct change_query *out, struct err *
 							     ORDER_STATUS_LIST, val);
 				break;
 			case 2:
-				if (change_seq_parse(val, &num) < 0 || num < 1)
+				if (qs_parse_uint(pair.val, pair.vlen, CHANGE_SEQ_MAX, &num) < 0 ||
+				    num < 1)
 					return err_set_field(
 					    err, ERR_INVALID_QUERY, name,
 					    "id: must be a positive order id, got '%.40s'", val);

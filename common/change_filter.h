@@ -41,8 +41,13 @@ int change_op_parse(const char *s);
 int change_query_parse(const char *query, struct change_query *out, struct err *err)
     __attribute__((warn_unused_result));
 
+/* The largest seq or id a client may send (18 digits). */
+#define CHANGE_SEQ_MAX 999999999999999999LL
+
 /* A seq or id as clients send it (since=, id=, Last-Event-ID): 1 to 18
- * decimal digits, no sign or spaces. 0 with *out set, or -1. */
+ * decimal digits, no sign or spaces, no leading zero (but "0" itself).
+ * In a query string the raw text must be that (no percent-encoding).
+ * 0 with *out set, or -1. */
 int change_seq_parse(const char *s, long long *out) __attribute__((warn_unused_result));
 
 /* 1 if s can be an epoch (see change_query_parse). */

@@ -1,5 +1,8 @@
 #include "config.h"
 
+#include "buf.h"
+#include "client_addr.h"
+#include "http_url.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -101,56 +104,44 @@ int config_valid_token(const char *s)
 	return 1;
 }
 
-/* scheme://host[:port][/path] with one of the given schemes. */
-static int valid_url(const char *s, const char *const *schemes, int allow_path)
+int config_parse_rate(const char *s, long long *count, long long *period_ms)
 {
-	const char *p = NULL;
-	for (; *schemes; schemes++) {
-		size_t n = strlen(*schemes);
-		if (strncmp(s, *schemes, n) == 0 && strncmp(s + n, "://", 3) == 0) {
-			p = s + n + 3;
-			break;
-		}
+	long long v = 0;
+	size_t i = 0;
+	for (; isdigit((unsigned char)s[i]); i++) {
+		v = v * 10 + (s[i] - '0');
+		if (v > 1000000)
+			return -1;
 	}
-	if (!p)
+	if (i == 0 || (s[0] == '0' && i > 1))
+		return -1;
+	long long period;
+	if (strcmp(s + i, "/s") == 0)
+		period = 1000;
+	else if (strcmp(s + i, "/m") == 0)
+		period = 60 * 1000;
+	else if (s[i] == '\0' && v == 0)
+		period = 1000;
+	else
+		return -1;
+	*count = v;
+	*period_ms = period;
+	return 0;
+}
+
+/* A URL http_url_parse takes, of the scheme family ("http": http or
+ * https; "ws": ws or wss); an origin has nothing after host[:port]. */
+static int valid_url(const char *s, const char *family, int origin)
+{
+	struct http_url u;
+	if (http_url_parse(s, &u, NULL) < 0 || strncmp(u.scheme, family, strlen(family)) != 0)
 		return 0;
-	const char *host = p;
-	if (*p == '[') {
-		p = strchr(p, ']');
-		if (!p)
-			return 0;
-		p++;
-	} else {
-		while (*p && (isalnum((unsigned char)*p) || *p == '.' || *p == '-' || *p == '_'))
-			p++;
-	}
-	if (p == host)
-		return 0;
-	if (*p == ':') {
-		p++;
-		long long port = 0;
-		const char *q = p;
-		while (isdigit((unsigned char)*q))
-			port = port * 10 + (*q++ - '0'), port = port > 70000 ? 70000 : port;
-		if (q == p || port < 1 || port > 65535)
-			return 0;
-		p = q;
-	}
-	if (*p == '\0')
-		return 1;
-	if (*p != '/' || !allow_path)
-		return 0;
-	for (; *p; p++)
-		if ((unsigned char)*p <= ' ')
-			return 0;
-	return 1;
+	return !origin || u.bare;
 }
 
 int config_check_value(const char *env, enum config_type type, const char *value, long long *num,
 		       struct err *err)
 {
-	static const char *const http[] = {"http", "https", NULL};
-	static const char *const ws[] = {"ws", "wss", NULL};
 	long long v = 0;
 	*num = 0;
 	switch (type) {
@@ -217,13 +208,13 @@ int config_check_value(const char *env, enum config_type type, const char *value
 		return 0;
 	}
 	case CONFIG_HTTP_URL:
-		if (!valid_url(value, http, 1))
+		if (!valid_url(value, "http", 0))
 			return err_set(err, ERR_CONFIG,
 				       "%s: must be an http:// or https:// URL, got '%s'", env,
 				       value);
 		return 0;
 	case CONFIG_WS_URL:
-		if (!valid_url(value, ws, 1))
+		if (!valid_url(value, "ws", 0))
 			return err_set(err, ERR_CONFIG,
 				       "%s: must be a ws:// or wss:// URL, got '%s'", env, value);
 		return 0;
@@ -253,6 +244,26 @@ int config_check_value(const char *env, enum config_type type, const char *value
 				       "%s: must be 16 to 256 characters of A-Z a-z 0-9 . _ ~ -",
 				       env);
 		return 0;
+	case CONFIG_RATE: {
+		long long period;
+		if (config_parse_rate(value, num, &period) < 0)
+			return err_set(err, ERR_CONFIG,
+				       "%s: must be N/s or N/m with N 1..1000000 (such as 100/s or "
+				       "30/m), or 0 for no limit, got '%s'",
+				       env, value);
+		return 0;
+	}
+	case CONFIG_ADDRESSES: {
+		struct trusted_proxies tp;
+		struct err e;
+		if (trusted_proxies_parse(&tp, value, &e) < 0) {
+			/* the parser names TRUSTED_PROXIES: name this variable */
+			const char *why = strchr(e.msg, ':');
+			return err_set(err, ERR_CONFIG, "%s%s", env, why ? why : ": invalid");
+		}
+		*num = tp.n;
+		return 0;
+	}
 	case CONFIG_ORIGINS: {
 		char *copy = xstrdup(value);
 		char *save = NULL;
@@ -266,7 +277,7 @@ int config_check_value(const char *env, enum config_type type, const char *value
 			while (end > tok && end[-1] == ' ')
 				*--end = '\0';
 			count++;
-			if (!valid_url(tok, http, 0)) {
+			if (!valid_url(tok, "http", 1)) {
 				rc = err_set(
 				    err, ERR_CONFIG,
 				    "%s: each origin must be scheme://host[:port], got '%s'", env,
@@ -283,39 +294,39 @@ int config_check_value(const char *env, enum config_type type, const char *value
 	return err_set(err, ERR_CONFIG, "%s: unknown option type", env);
 }
 
-int config_read_env_file(const char *path, struct err *err)
+int config_parse_env(const char *name, const char *text, size_t len,
+		     int (*set)(const char *key, const char *value, void *ctx), void *ctx,
+		     struct err *err)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	char line[4096];
+	char line[CONFIG_ENV_LINE_MAX + 1];
 	int lineno = 0;
-	while (fgets(line, sizeof(line), f)) {
+	for (size_t pos = 0; pos < len;) {
 		lineno++;
-		size_t len = strlen(line);
-		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
-			/* fgets stopped at the buffer, not the line's end: the rest
-			 * would read as a line of its own (a variable nobody set) */
-			int next = fgetc(f);
-			if (next != EOF) {
-				fclose(f);
-				return err_set(err, ERR_CONFIG,
-					       "%s:%d: line too long (over %zu bytes)", path,
-					       lineno, sizeof(line) - 1);
-			}
-		}
+		const char *start = text + pos;
+		const char *nl = memchr(start, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - start) + 1 : len - pos; /* with its newline */
+		pos += n;
+		/* refused whole: a cut line would leave a cut value, and its
+		 * tail would read as a line of its own (a variable nobody set) */
+		if (n > CONFIG_ENV_LINE_MAX)
+			return err_set(err, ERR_CONFIG, "%s:%d: line too long (over %d bytes)",
+				       name, lineno, CONFIG_ENV_LINE_MAX);
+		/* the environment holds C strings: a NUL would cut the line */
+		if (memchr(start, '\0', n))
+			return err_set(err, ERR_CONFIG, "%s:%d: NUL byte", name, lineno);
+		memcpy(line, start, n);
+		line[n] = '\0';
 		char *p = line;
 		while (isspace((unsigned char)*p))
 			p++;
 		if (*p == '#' || *p == '\0')
 			continue;
-		if (strncmp(p, "export ", 7) == 0)
-			p += 7;
+		if (strncmp(p, "export", 6) == 0 && isspace((unsigned char)p[6]))
+			for (p += 6; isspace((unsigned char)*p);)
+				p++;
 		char *eq = strchr(p, '=');
-		if (!eq) {
-			fclose(f);
-			return err_set(err, ERR_CONFIG, "%s:%d: expected KEY=VALUE", path, lineno);
-		}
+		if (!eq)
+			return err_set(err, ERR_CONFIG, "%s:%d: expected KEY=VALUE", name, lineno);
 		*eq = '\0';
 		char *key = p;
 		char *end = eq;
@@ -348,10 +359,41 @@ int config_read_env_file(const char *path, struct err *err)
 		}
 		if (!*key)
 			continue;
-		setenv(key, val, 0);
+		if (set(key, val, ctx) < 0)
+			return -1;
 	}
-	fclose(f);
 	return 0;
+}
+
+static int setenv_unless_set(const char *key, const char *value, void *ctx)
+{
+	(void)ctx;
+	setenv(key, value, 0);
+	return 0;
+}
+
+int config_read_env_file(const char *path, struct err *err)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	struct buf text;
+	buf_init(&text, CONFIG_ENV_FILE_MAX);
+	char chunk[4096];
+	size_t n;
+	int rc = 0;
+	while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_append(&text, chunk, n) < 0)
+			rc = err_set(err, ERR_CONFIG, "%s: file over %d bytes", path,
+				     CONFIG_ENV_FILE_MAX);
+	if (rc == 0 && ferror(f))
+		rc = err_set(err, ERR_CONFIG, "%s: cannot read it", path);
+	fclose(f);
+	if (rc == 0)
+		rc = config_parse_env(path, text.data ? text.data : "", text.len, setenv_unless_set,
+				      NULL, err);
+	buf_release(&text);
+	return rc;
 }
 
 static void config_set(struct config_value *v, const char *s)
@@ -385,6 +427,10 @@ const char *config_type_hint(enum config_type t)
 		return "ORIGINS";
 	case CONFIG_HOST:
 		return "HOST";
+	case CONFIG_RATE:
+		return "RATE";
+	case CONFIG_ADDRESSES:
+		return "ADDRESSES";
 	default:
 		return "VALUE";
 	}
@@ -434,6 +480,17 @@ int config_load_mode(struct config *cfg, const char *program, const char *usage,
 	cfg->opts = opts;
 	cfg->n = n;
 	cfg->values = xcalloc(n, sizeof(*cfg->values));
+	for (size_t s = 0; s < CONFIG_SHARED_N; s++)
+		cfg->shared[s] = -1;
+	for (size_t i = 0; i < n; i++) {
+		enum config_shared s = opts[i].shared;
+		if (s == CONFIG_SHARED_NONE || (unsigned)s >= CONFIG_SHARED_N)
+			continue;
+		if (cfg->shared[s] >= 0)
+			return err_set(err, ERR_CONFIG, "%s: listed twice in the option table",
+				       opts[i].env ? opts[i].env : opts[i].flag);
+		cfg->shared[s] = (int)i;
+	}
 
 	if (config_read_env_file(".env", err) < 0)
 		return -1;
@@ -535,61 +592,27 @@ static const struct config_value *config_at(const struct config *cfg, int opt)
 	return cfg->values && opt >= 0 && (size_t)opt < cfg->n ? &cfg->values[opt] : NULL;
 }
 
-static const struct config_value *config_find(const struct config *cfg, const char *env)
+const char *config_str(const struct config *cfg, int opt)
 {
-	for (size_t i = 0; i < cfg->n; i++)
-		if (cfg->opts[i].env && strcmp(cfg->opts[i].env, env) == 0)
-			return config_at(cfg, (int)i);
-	return NULL;
-}
-
-static const char *value_str(const struct config_value *v)
-{
+	const struct config_value *v = config_at(cfg, opt);
 	return v ? v->str : NULL;
 }
 
-static long long value_num(const struct config_value *v)
+long long config_num(const struct config *cfg, int opt)
 {
+	const struct config_value *v = config_at(cfg, opt);
 	return v && v->str ? v->num : 0;
 }
 
-static int value_given(const struct config_value *v)
+int config_given(const struct config *cfg, int opt)
 {
+	const struct config_value *v = config_at(cfg, opt);
 	return v && v->given;
-}
-
-const char *config_str_at(const struct config *cfg, int opt)
-{
-	return value_str(config_at(cfg, opt));
-}
-
-long long config_num_at(const struct config *cfg, int opt)
-{
-	return value_num(config_at(cfg, opt));
-}
-
-int config_given_at(const struct config *cfg, int opt)
-{
-	return value_given(config_at(cfg, opt));
-}
-
-const char *config_str_env(const struct config *cfg, const char *env)
-{
-	return value_str(config_find(cfg, env));
-}
-
-long long config_num_env(const struct config *cfg, const char *env)
-{
-	return value_num(config_find(cfg, env));
-}
-
-int config_given_env(const struct config *cfg, const char *env)
-{
-	return value_given(config_find(cfg, env));
 }
 
 void config_log_init(const struct config *cfg, const char *tag)
 {
-	log_init(tag, (enum log_level)config_num(cfg, "LOG_LEVEL"));
-	log_set_format((enum log_format)config_num(cfg, "LOG_FORMAT"), cfg->program);
+	log_init(tag, (enum log_level)config_num(cfg, cfg->shared[CONFIG_SHARED_LOG_LEVEL]));
+	log_set_format((enum log_format)config_num(cfg, cfg->shared[CONFIG_SHARED_LOG_FORMAT]),
+		       cfg->program);
 }

@@ -29,31 +29,36 @@ static int conninfo_quote(char *dst, size_t cap, const char *key, const char *va
 
 char *db_conninfo(const struct config *cfg, struct err *err)
 {
-	const char *url = config_str(cfg, "DATABASE_URL");
+	const char *url = config_str(cfg, cfg->shared[CONFIG_SHARED_DATABASE_URL]);
 	if (url && *url)
 		return xstrdup(url);
-	static const char *const map[][2] = {{"host", "DB_HOST"},
-					     {"port", "DB_PORT"},
-					     {"dbname", "DB_NAME"},
-					     {"user", "DB_USER"},
-					     {"password", "DB_PASSWORD"}};
+	static const struct {
+		const char *key; /* libpq's */
+		enum config_shared opt;
+	} map[] = {{"host", CONFIG_SHARED_DB_HOST},
+		   {"port", CONFIG_SHARED_DB_PORT},
+		   {"dbname", CONFIG_SHARED_DB_NAME},
+		   {"user", CONFIG_SHARED_DB_USER},
+		   {"password", CONFIG_SHARED_DB_PASSWORD}};
 	char out[DB_CONNINFO_MAX];
 	size_t n = 0;
 	out[0] = '\0';
-	for (size_t i = 0; i < 5; i++) {
-		const char *v = config_str(cfg, map[i][1]);
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		int at = cfg->shared[map[i].opt];
+		const char *v = config_str(cfg, at);
 		if (!v)
 			continue;
-		int k = conninfo_quote(out + n, sizeof(out) - n, map[i][0], v);
+		int k = conninfo_quote(out + n, sizeof(out) - n, map[i].key, v);
 		if (k < 0) {
 			/* a connection string without the password (or the user)
 			 * would connect as someone else, or fail for a reason
 			 * nobody can see: refuse it */
+			const char *name = cfg->opts[at].env;
 			err_set_field(
-			    err, ERR_CONFIG, map[i][1],
+			    err, ERR_CONFIG, name,
 			    "%s: the connection string would be over %d bytes (too long); "
 			    "use DATABASE_URL",
-			    map[i][1], DB_CONNINFO_MAX - 1);
+			    name, DB_CONNINFO_MAX - 1);
 			return NULL;
 		}
 		n += (size_t)k;

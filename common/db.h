@@ -35,10 +35,11 @@ struct db_stmt {
 /* Most bytes of a connection string built from the DB_* five, NUL included. */
 #define DB_CONNINFO_MAX 2048
 
-/* Connection string for the config (a CONFIG_DB_OPTIONS table); caller
- * frees. DATABASE_URL as it is when set; else the DB_* five quoted, or
- * NULL with ERR_CONFIG naming the variable that would pass
- * DB_CONNINFO_MAX ("too long"): never a string missing a key. */
+/* Connection string for the config (a table with the CONFIG_DB_OPTIONS
+ * rows, read through cfg->shared); caller frees. DATABASE_URL as it is
+ * when set; else the DB_* five quoted, or NULL with ERR_CONFIG naming the
+ * variable that would pass DB_CONNINFO_MAX ("too long"): never a string
+ * missing a key. */
 char *db_conninfo(const struct config *cfg, struct err *err) __attribute__((warn_unused_result));
 /* The first line of a libpq error message (PQerrorMessage,
  * PQresultErrorMessage; NULL gives "") into dst[cap]; returns dst. */

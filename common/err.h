@@ -22,6 +22,7 @@ enum err_kind {
 	ERR_TOO_LARGE,	   /* 413 payload_too_large */
 	ERR_MEDIA_TYPE,	   /* 415 unsupported_media_type */
 	ERR_VALIDATION,	   /* 422 validation_error, field = offending field */
+	ERR_RATE_LIMITED,  /* 429 rate_limited (with Retry-After) */
 	ERR_UNAVAILABLE,   /* 503 database_unavailable */
 	ERR_SHUTTING_DOWN, /* 503 shutting_down */
 	ERR_INTERNAL,	   /* 500 internal_error */
@@ -35,10 +36,10 @@ struct err {
 	char msg[ERR_MSG_MAX];
 };
 
-/* Fill *e (if not NULL) and return -1, so `return err_set(...)` is one line. */
-int err_set(struct err *e, enum err_kind kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* As err_set, naming the offending field or parameter. */
+/* Fill *e (if not NULL) and return -1, so `return err_set(...)` is one
+ * line: err_set(e, kind, fmt, ...). */
+#define err_set(e, kind, ...) err_set_field(e, kind, NULL, __VA_ARGS__)
+/* As err_set, naming the offending field or parameter (NULL: none). */
 int err_set_field(struct err *e, enum err_kind kind, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Empty *e (NULL does nothing). */
@@ -47,5 +48,11 @@ void err_clear(struct err *e);
 /* The HTTP status and machine code for a kind (static strings). */
 int err_http_status(enum err_kind kind);
 const char *err_code(enum err_kind kind);
+/* The other way, for a client reading an error answer: the kind whose
+ * status and machine code (the body's "code", NULL when none) both match;
+ * else for a status only one kind has, that kind; else ERR_UNAVAILABLE
+ * for any 5xx (the server cannot serve now: worth a retry) and
+ * ERR_BAD_REQUEST for anything else. */
+enum err_kind err_kind_for_status(int status, const char *code);
 
 #endif

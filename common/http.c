@@ -9,44 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-const char *http_status_text(int status)
-{
-	switch (status) {
-	case 200:
-		return "OK";
-	case 201:
-		return "Created";
-	case 204:
-		return "No Content";
-	case 304:
-		return "Not Modified";
-	case 400:
-		return "Bad Request";
-	case 401:
-		return "Unauthorized";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 412:
-		return "Precondition Failed";
-	case 413:
-		return "Payload Too Large";
-	case 415:
-		return "Unsupported Media Type";
-	case 422:
-		return "Unprocessable Entity";
-	case 500:
-		return "Internal Server Error";
-	case 503:
-		return "Service Unavailable";
-	default:
-		return "Unknown";
-	}
-}
-
 const char *http_connection_headers(const struct mg_connection *c)
 {
 	const char *h = mg_get_user_connection_data(c);
@@ -92,20 +54,12 @@ int http_send_error(struct mg_connection *c, const struct err *e, const char *ex
 {
 	struct buf b;
 	buf_init(&b, 4096);
-	int ok = buf_append_str(&b, "{\"error\":") == 0 &&
-		 buf_append_json_string(&b, e->msg) == 0 &&
-		 buf_printf(&b, ",\"code\":\"%s\"", err_code(e->kind)) == 0;
-	if (ok && e->field[0])
-		ok = buf_append_str(&b, ",\"field\":") == 0 &&
-		     buf_append_json_string(&b, e->field) == 0;
-	if (ok)
-		ok = buf_append_str(&b, "}") == 0;
 	int status = err_http_status(e->kind);
-	if (ok)
+	if (http_error_json(&b, e) == 0)
 		http_send_json(c, status, b.data, b.len, extra_headers);
 	else
-		http_send_json(c, 500, "{\"error\":\"internal error\",\"code\":\"internal_error\"}",
-			       50, NULL);
+		http_send_json(c, 500, HTTP_INTERNAL_ERROR_JSON, strlen(HTTP_INTERNAL_ERROR_JSON),
+			       NULL);
 	buf_release(&b);
 	return status;
 }
@@ -162,23 +116,6 @@ int http_read_body(struct mg_connection *c, size_t cap, struct buf *out, struct 
 			return err_set(err, ERR_TOO_LARGE, "request body over %zu bytes", cap);
 	}
 	return 0;
-}
-
-int http_query_param(const char *query, const char *name, char *out, size_t outlen)
-{
-	if (!query)
-		return 0;
-	int found = 0;
-	struct qs_pair pair;
-	for (const char *p = query; qs_next(&p, &pair);) {
-		if (!qs_key_is(&pair, name))
-			continue;
-		/* repeated, malformed, too long or holding a NUL byte */
-		if (found || qs_decode(pair.val, pair.vlen, out, outlen) < 0)
-			return -1;
-		found = 1;
-	}
-	return found;
 }
 
 int http_is_json_request(struct mg_connection *c)

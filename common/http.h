@@ -6,14 +6,10 @@
 
 #include "buf.h"
 #include "err.h"
+#include "http_error.h"
 
 #include <civetweb.h>
 #include <stddef.h>
-
-#define HTTP_JSON_TYPE "application/json; charset=utf-8"
-
-/* Reason phrase for a status ("Not Found"). */
-const char *http_status_text(int status);
 
 /* Headers every response on this connection carries for the request being
  * served (CORS), set by the dispatcher with mg_set_user_connection_data()
@@ -37,10 +33,6 @@ int http_check_framing(struct mg_connection *c, struct err *err)
  * bodies fail with ERR_TOO_LARGE before anything is stored. */
 int http_read_body(struct mg_connection *c, size_t cap, struct buf *out, struct err *err)
     __attribute__((warn_unused_result));
-
-/* Look up a query parameter (URL-decoded) into out. Returns 1 if present,
- * 0 if absent, -1 if present but longer than outlen-1 or repeated. */
-int http_query_param(const char *query, const char *name, char *out, size_t outlen);
 
 /* 1 if the request's Content-Type is application/json (any parameters). */
 int http_is_json_request(struct mg_connection *c);

@@ -68,15 +68,25 @@ static int has_token(const char *value, const char *token)
 	return 0;
 }
 
+static int framing(struct http_parser *p, struct err *err);
+
 /* Parse the complete head in p->line: status line, headers, framing. */
 static int parse_head(struct http_parser *p, struct err *err)
 {
 	struct http_response *r = p->resp;
 	char *s = p->line.data;
+	/* lines end in CRLF; a CR or LF of its own would stay inside the
+	 * reason or a header value (the body's framing refuses them too) */
+	for (size_t i = 0; i < p->line.len; i++)
+		if ((s[i] == '\r' && s[i + 1] != '\n') ||
+		    (s[i] == '\n' && (!i || s[i - 1] != '\r')))
+			return err_set(err, ERR_BAD_REQUEST, "bare %s in the HTTP response head",
+				       s[i] == '\r' ? "CR" : "LF");
 	char *eol = strstr(s, "\r\n");
 	*eol = '\0';
+	/* status codes are 100..599 (RFC 9110 15) */
 	if (strncmp(s, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)s[7]) || s[8] != ' ' ||
-	    !isdigit((unsigned char)s[9]) || !isdigit((unsigned char)s[10]) ||
+	    s[9] < '1' || s[9] > '5' || !isdigit((unsigned char)s[10]) ||
 	    !isdigit((unsigned char)s[11]) || (s[12] != ' ' && s[12] != '\0'))
 		return err_set(err, ERR_BAD_REQUEST, "malformed HTTP status line '%.80s'", s);
 	r->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
@@ -102,7 +112,18 @@ static int parse_head(struct http_parser *p, struct err *err)
 		r->headers[r->nheaders].value = xstrdup(v);
 		r->nheaders++;
 	}
-	if (p->head_only || r->status == 204 || r->status == 304 || r->status / 100 == 1) {
+	if (p->head_only) {
+		p->state = HTTP_P_DONE;
+		return 0;
+	}
+	return framing(p, err);
+}
+
+/* How the body of the response whose head is parsed is framed. */
+static int framing(struct http_parser *p, struct err *err)
+{
+	struct http_response *r = p->resp;
+	if (r->status == 204 || r->status == 304 || r->status / 100 == 1) {
 		p->state = HTTP_P_DONE;
 		return 0;
 	}
@@ -158,6 +179,35 @@ static int collect_line(struct http_parser *p, const char *data, size_t len, siz
 			return 1;
 		}
 	}
+	return 0;
+}
+
+/* Act on the framing line collect_line completed in p->line: a chunk's
+ * size, the CRLF after a chunk, or a trailer (an empty one ends the
+ * response). */
+static int framing_line(struct http_parser *p, struct err *err)
+{
+	const char *s = p->line.data;
+	if (p->state == HTTP_P_CHUNK_SIZE) {
+		char *end;
+		errno = 0;
+		unsigned long long v = isxdigit((unsigned char)s[0]) ? strtoull(s, &end, 16) : 0;
+		if (!isxdigit((unsigned char)s[0]) || errno ||
+		    (*end && *end != ';' && *end != ' ' && *end != '\t'))
+			return err_set(err, ERR_BAD_REQUEST, "bad chunk size '%.20s'", s);
+		if (p->resp->body.cap && v > p->resp->body.cap)
+			return err_set(err, ERR_TOO_LARGE, "response body is over %zu bytes",
+				       p->resp->body.cap);
+		p->remaining = v;
+		p->state = v ? HTTP_P_CHUNK_DATA : HTTP_P_TRAILERS;
+	} else if (p->state == HTTP_P_CHUNK_CRLF) {
+		if (p->line.len)
+			return err_set(err, ERR_BAD_REQUEST, "chunk not followed by CRLF");
+		p->state = HTTP_P_CHUNK_SIZE;
+	} else if (!p->line.len) {
+		p->state = HTTP_P_DONE;
+	}
+	buf_reset(&p->line);
 	return 0;
 }
 
@@ -221,57 +271,13 @@ int http_parser_feed(struct http_parser *p, const char *data, size_t len, size_t
 			}
 			i = len;
 			break;
-		case HTTP_P_CHUNK_SIZE: {
-			int got = collect_line(p, data, len, &i, err);
-			if (got < 0) {
-				rc = -1;
-				goto out;
-			}
-			if (!got)
-				break;
-			char *end;
-			errno = 0;
-			if (!isxdigit((unsigned char)p->line.data[0])) {
-				rc = err_set(err, ERR_BAD_REQUEST, "bad chunk size '%.20s'",
-					     p->line.data);
-				goto out;
-			}
-			unsigned long long v = strtoull(p->line.data, &end, 16);
-			if (errno || (*end && *end != ';' && *end != ' ' && *end != '\t')) {
-				rc = err_set(err, ERR_BAD_REQUEST, "bad chunk size '%.20s'",
-					     p->line.data);
-				goto out;
-			}
-			buf_reset(&p->line);
-			if (p->resp->body.cap && v > p->resp->body.cap) {
-				rc = err_set(err, ERR_TOO_LARGE, "response body is over %zu bytes",
-					     p->resp->body.cap);
-				goto out;
-			}
-			p->remaining = v;
-			p->state = v ? HTTP_P_CHUNK_DATA : HTTP_P_TRAILERS;
-			break;
-		}
+		case HTTP_P_CHUNK_SIZE:
 		case HTTP_P_CHUNK_CRLF:
 		case HTTP_P_TRAILERS: {
 			int got = collect_line(p, data, len, &i, err);
-			if (got < 0) {
+			if (got < 0 || (got && framing_line(p, err) < 0)) {
 				rc = -1;
 				goto out;
-			}
-			if (!got)
-				break;
-			int empty = p->line.len == 0;
-			buf_reset(&p->line);
-			if (p->state == HTTP_P_CHUNK_CRLF) {
-				if (!empty) {
-					rc = err_set(err, ERR_BAD_REQUEST,
-						     "chunk not followed by CRLF");
-					goto out;
-				}
-				p->state = HTTP_P_CHUNK_SIZE;
-			} else if (empty) {
-				p->state = HTTP_P_DONE;
 			}
 			break;
 		}
@@ -286,6 +292,14 @@ out:
 	if (rc < 0)
 		return -1;
 	return p->state == HTTP_P_DONE;
+}
+
+int http_parser_read_body(struct http_parser *p, struct err *err)
+{
+	if (p->state != HTTP_P_DONE || !p->head_only)
+		return err_set(err, ERR_INTERNAL, "no response head to read a body after");
+	p->head_only = 0;
+	return framing(p, err);
 }
 
 int http_parser_finish(struct http_parser *p, struct err *err)

@@ -62,6 +62,13 @@ void http_parser_release(struct http_parser *p);
  * over-large response. */
 int http_parser_feed(struct http_parser *p, const char *data, size_t len, size_t *used,
 		     struct err *err) __attribute__((warn_unused_result));
+/* After a head-only parse has completed: go on to read the body, framed
+ * as the head says, into resp->body (a response that has none, such as
+ * 204, stays complete). For a client that looks at the status before it
+ * decides to read on (an error answer to a WebSocket upgrade). 0, or -1
+ * with err for bad framing or when no head was parsed head-only. */
+int http_parser_read_body(struct http_parser *p, struct err *err)
+    __attribute__((warn_unused_result));
 /* The peer closed the connection: 1 if that completes the response (a body
  * delimited by the end of the connection), -1 with err if it came too
  * early. */

@@ -5,12 +5,47 @@
 #include <string.h>
 #include <strings.h>
 
+const char *http_host_parse(const char *s, char host[HTTP_HOST_MAX], char port[HTTP_PORT_MAX])
+{
+	const char *p = s, *start, *end;
+	host[0] = port[0] = '\0';
+	if (*p == '[') {
+		start = ++p;
+		while (isxdigit((unsigned char)*p) || *p == ':' || *p == '.')
+			p++;
+		if (*p != ']' || !strchr(start, ':') || strchr(start, ':') > p)
+			return NULL;
+		end = p++;
+	} else {
+		start = p;
+		while (*p && (isalnum((unsigned char)*p) || strchr(".-_", *p)))
+			p++;
+		end = p;
+	}
+	size_t n = (size_t)(end - start);
+	if (!n || n >= HTTP_HOST_MAX)
+		return NULL;
+	if (*p == ':') {
+		const char *digits = ++p;
+		long v = 0;
+		while (isdigit((unsigned char)*p) && v <= 65535)
+			v = v * 10 + (*p++ - '0');
+		if (p == digits || v < 1 || v > 65535 || isdigit((unsigned char)*p))
+			return NULL;
+		snprintf(port, HTTP_PORT_MAX, "%ld", v);
+	}
+	memcpy(host, start, n);
+	host[n] = '\0';
+	return p;
+}
+
 int http_url_parse(const char *url, struct http_url *out, struct err *err)
 {
 	static const struct {
 		const char *scheme;
 		const char *port;
-	} schemes[] = {{"http", "80"}, {"ws", "80"}};
+		int tls;
+	} schemes[] = {{"http", "80", 0}, {"https", "443", 1}, {"ws", "80", 0}, {"wss", "443", 1}};
 	memset(out, 0, sizeof(*out));
 	const char *p = strstr(url, "://");
 	if (!p)
@@ -22,54 +57,43 @@ int http_url_parse(const char *url, struct http_url *out, struct err *err)
 		    strncasecmp(url, schemes[i].scheme, slen) == 0) {
 			snprintf(out->scheme, sizeof(out->scheme), "%s", schemes[i].scheme);
 			def_port = schemes[i].port;
+			out->tls = schemes[i].tls;
 		}
 	}
-	if (!def_port) {
-		if ((slen == 5 && strncasecmp(url, "https", 5) == 0) ||
-		    (slen == 3 && strncasecmp(url, "wss", 3) == 0))
-			return err_set(err, ERR_BAD_REQUEST,
-				       "'%.200s': TLS is not supported, use a plain http:// or "
-				       "ws:// URL (or a TLS-terminating proxy)",
-				       url);
+	if (!def_port)
 		return err_set(err, ERR_BAD_REQUEST, "unsupported URL scheme in '%.200s'", url);
-	}
-	p += 3;
-	const char *host = p, *host_end;
-	if (*p == '[') {
-		host = ++p;
-		while (*p && *p != ']')
-			p++;
-		if (*p != ']')
-			return err_set(err, ERR_BAD_REQUEST, "bad IPv6 address in '%.200s'", url);
-		host_end = p++;
-	} else {
-		while (*p && (isalnum((unsigned char)*p) || strchr(".-_", *p)))
-			p++;
-		host_end = p;
-	}
-	if (host_end == host || (size_t)(host_end - host) >= sizeof(out->host))
-		return err_set(err, ERR_BAD_REQUEST, "missing or bad host in '%.200s'", url);
-	memcpy(out->host, host, (size_t)(host_end - host));
-	if (*p == ':') {
-		const char *port = ++p;
-		long v = 0;
-		while (isdigit((unsigned char)*p) && v <= 65535)
-			v = v * 10 + (*p++ - '0');
-		if (p == port || v < 1 || v > 65535 || isdigit((unsigned char)*p))
-			return err_set(err, ERR_BAD_REQUEST, "bad port in '%.200s'", url);
-		snprintf(out->port, sizeof(out->port), "%ld", v);
-	} else {
+	p = http_host_parse(p + 3, out->host, out->port);
+	if (!p)
+		return err_set(err, ERR_BAD_REQUEST, "missing or bad host or port in '%.200s'",
+			       url);
+	if (!out->port[0])
 		snprintf(out->port, sizeof(out->port), "%s", def_port);
-	}
+	out->default_port = strcmp(out->port, def_port) == 0;
 	if (*p && *p != '/' && *p != '?')
 		return err_set(err, ERR_BAD_REQUEST, "unexpected '%c' in URL '%.200s'", *p, url);
 	for (const char *q = p; *q; q++)
 		if ((unsigned char)*q <= ' ' || *q == 0x7f || *q == '#')
 			return err_set(err, ERR_BAD_REQUEST, "bad character in URL '%.200s'", url);
+	out->bare = !*p;
 	int n = snprintf(out->target, sizeof(out->target), "%s%s", *p == '/' ? "" : "/", p);
 	if (n < 0 || (size_t)n >= sizeof(out->target))
 		return err_set(err, ERR_BAD_REQUEST, "URL too long");
 	return 0;
+}
+
+char *http_url_origin(const struct http_url *u, char *out, size_t cap)
+{
+	int v6 = strchr(u->host, ':') != NULL;
+	snprintf(out, cap, "%s://%s%s%s:%s", u->scheme, v6 ? "[" : "", u->host, v6 ? "]" : "",
+		 u->port);
+	return out;
+}
+
+int http_url_authority(struct buf *out, const struct http_url *u)
+{
+	int v6 = strchr(u->host, ':') != NULL;
+	return buf_printf(out, "%s%s%s%s%s", v6 ? "[" : "", u->host, v6 ? "]" : "",
+			  u->default_port ? "" : ":", u->default_port ? "" : u->port);
 }
 
 int http_url_encode(struct buf *out, const char *s)

@@ -11,6 +11,7 @@ struct scan {
 	const char *s;
 	size_t len, pos;
 	const char *why;
+	size_t top_keys; /* members of the top-level object, duplicates included */
 };
 
 static void skip_ws(struct scan *sc)
@@ -71,7 +72,26 @@ static int scan_number(struct scan *sc)
 	return 0;
 }
 
-static int scan_string(struct scan *sc)
+static int hex4(const char *p)
+{
+	int v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		int d = c >= '0' && c <= '9'   ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10
+					       : -1;
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+/* A string; key: it is an object's key. json-c would turn a lone
+ * surrogate into U+FFFD and cut a key at an escaped NUL ("a\u0000b" read
+ * as "a"): both are refused here, so what is stored is what was sent. */
+static int scan_string(struct scan *sc, int key)
 {
 	sc->pos++; /* opening quote */
 	while (sc->pos < sc->len) {
@@ -86,11 +106,23 @@ static int scan_string(struct scan *sc)
 			break;
 		c = (unsigned char)sc->s[sc->pos++];
 		if (c == 'u') {
-			for (int i = 0; i < 4; i++, sc->pos++)
-				if (sc->pos >= sc->len ||
-				    !strchr("0123456789abcdefABCDEF", sc->s[sc->pos]) ||
-				    !sc->s[sc->pos])
-					return scan_fail(sc, "invalid \\u escape");
+			int u = sc->len - sc->pos >= 4 ? hex4(sc->s + sc->pos) : -1;
+			if (u < 0)
+				return scan_fail(sc, "invalid \\u escape");
+			sc->pos += 4;
+			if (u == 0 && key)
+				return scan_fail(sc, "\\u0000 in an object key");
+			if (u >= 0xDC00 && u <= 0xDFFF)
+				return scan_fail(sc, "lone low surrogate in a \\u escape");
+			if (u >= 0xD800 && u <= 0xDBFF) {
+				int lo = sc->len - sc->pos >= 6 && sc->s[sc->pos] == '\\' &&
+						 sc->s[sc->pos + 1] == 'u'
+					     ? hex4(sc->s + sc->pos + 2)
+					     : -1;
+				if (lo < 0xDC00 || lo > 0xDFFF)
+					return scan_fail(sc, "lone high surrogate in a \\u escape");
+				sc->pos += 6;
+			}
 		} else if (!strchr("\"\\/bfnrt", c) || !c) {
 			return scan_fail(sc, "invalid escape");
 		}
@@ -119,8 +151,10 @@ static int scan_value(struct scan *sc, int depth)
 				skip_ws(sc);
 				if (sc->pos >= sc->len || sc->s[sc->pos] != '"')
 					return scan_fail(sc, "expected a string key");
-				if (scan_string(sc) < 0)
+				if (scan_string(sc, 1) < 0)
 					return -1;
+				if (depth == 0)
+					sc->top_keys++;
 				skip_ws(sc);
 				if (sc->pos >= sc->len || sc->s[sc->pos] != ':')
 					return scan_fail(sc, "expected ':'");
@@ -142,7 +176,7 @@ static int scan_value(struct scan *sc, int depth)
 		}
 	}
 	if (c == '"')
-		return scan_string(sc);
+		return scan_string(sc, 0);
 	if (c == '-' || is_digit(c))
 		return scan_number(sc);
 	if (c == 't')
@@ -154,11 +188,12 @@ static int scan_value(struct scan *sc, int depth)
 	return scan_fail(sc, "unexpected character");
 }
 
-static int json_check_syntax(const char *text, size_t len, struct err *err)
+static int json_check_syntax(const char *text, size_t len, size_t *top_keys, struct err *err)
 {
-	struct scan sc = {text, len, 0, NULL};
+	struct scan sc = {text, len, 0, NULL, 0};
 	if (scan_value(&sc, 0) == 0) {
 		skip_ws(&sc);
+		*top_keys = sc.top_keys;
 		if (sc.pos == len)
 			return 0;
 		sc.why = "unexpected data after the value";
@@ -168,7 +203,9 @@ static int json_check_syntax(const char *text, size_t len, struct err *err)
 	return err_set(err, ERR_INVALID_JSON, "malformed JSON at byte %zu: %s", sc.pos, sc.why);
 }
 
-struct json_object *json_parse(const char *text, size_t len, struct err *err)
+/* json_parse; *top_keys: the members the text gives its top-level object,
+ * a repeated key counted each time. */
+static struct json_object *parse(const char *text, size_t len, size_t *top_keys, struct err *err)
 {
 	if (len > (size_t)INT32_MAX) {
 		err_set(err, ERR_INVALID_JSON, "body is too large to parse");
@@ -178,7 +215,7 @@ struct json_object *json_parse(const char *text, size_t len, struct err *err)
 		err_set(err, ERR_INVALID_JSON, "malformed JSON: not valid UTF-8 text");
 		return NULL;
 	}
-	if (json_check_syntax(text, len, err) < 0)
+	if (json_check_syntax(text, len, top_keys, err) < 0)
 		return NULL;
 	struct json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH);
 	if (!tok) {
@@ -220,12 +257,26 @@ fail:
 	return NULL;
 }
 
+struct json_object *json_parse(const char *text, size_t len, struct err *err)
+{
+	size_t top_keys;
+	return parse(text, len, &top_keys, err);
+}
+
 struct json_object *json_parse_object(const char *text, size_t len, struct err *err)
 {
-	struct json_object *obj = json_parse(text, len, err);
+	size_t top_keys = 0;
+	struct json_object *obj = parse(text, len, &top_keys, err);
 	if (obj && !json_object_is_type(obj, json_type_object)) {
 		err_set(err, ERR_INVALID_JSON, "expected a JSON object, got %s",
 			json_type_to_name(json_object_get_type(obj)));
+		json_object_put(obj);
+		return NULL;
+	}
+	/* json-c keeps the last of a repeated key: which one a reader takes
+	 * differs between parsers, so a repeated key is refused */
+	if (obj && (size_t)json_object_object_length(obj) != top_keys) {
+		err_set(err, ERR_INVALID_JSON, "malformed JSON: a key is given more than once");
 		json_object_put(obj);
 		return NULL;
 	}

@@ -71,6 +71,9 @@ int order_fields_from_json(struct json_object *body, enum order_body_kind kind,
 			slot = &out->product_name;
 		else if (strcmp(key, "status") == 0)
 			slot = &out->status;
+		if (!slot && !*key)
+			return err_set_field(err, ERR_VALIDATION, "body",
+					     "body: a field with an empty name");
 		if (!slot) {
 			/* reuses the read-only / unknown wording */
 			if (order_check_field(key, "", err) < 0)
@@ -109,8 +112,9 @@ int order_fields_from_json(struct json_object *body, enum order_body_kind kind,
 
 int order_parse_id(const char *s, long long *id, struct err *err)
 {
+	/* one spelling per id: digits only, no leading zero ("01" is not 1) */
 	const char *p = s;
-	if (!*p || strlen(p) > 19)
+	if (!*p || strlen(p) > 19 || *p == '0')
 		goto bad;
 	for (; *p; p++)
 		if (*p < '0' || *p > '9')
@@ -123,5 +127,7 @@ int order_parse_id(const char *s, long long *id, struct err *err)
 	return 0;
 bad:
 	return err_set_field(err, ERR_INVALID_ID, "id",
-			     "cannot parse order id '%.40s': must be a positive integer", s);
+			     "cannot parse order id '%.40s': must be a positive integer without "
+			     "leading zeros",
+			     s);
 }

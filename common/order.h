@@ -46,7 +46,8 @@ int order_fields_from_json(struct json_object *body, enum order_body_kind kind,
 int order_check_field(const char *field, const char *value, struct err *err)
     __attribute__((warn_unused_result));
 
-/* Parse a positive 64-bit id written in decimal digits only. Returns 0, or
+/* Parse a positive 64-bit id written in decimal digits only, without a
+ * leading zero ("01" is refused: one spelling per id). Returns 0, or
  * -1 with ERR_INVALID_ID ("cannot parse order id 'abc'"). */
 int order_parse_id(const char *s, long long *id, struct err *err)
     __attribute__((warn_unused_result));

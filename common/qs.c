@@ -65,3 +65,51 @@ int qs_decode(const char *s, size_t n, char *out, size_t cap)
 	out[o] = '\0';
 	return 0;
 }
+
+int qs_param(const char *query, const char *name, char *out, size_t outlen)
+{
+	if (!query)
+		return 0;
+	int found = 0;
+	struct qs_pair pair;
+	for (const char *p = query; qs_next(&p, &pair);) {
+		if (!qs_key_is(&pair, name))
+			continue;
+		/* repeated, malformed, too long or holding a NUL byte */
+		if (found || qs_decode(pair.val, pair.vlen, out, outlen) < 0)
+			return -1;
+		found = 1;
+	}
+	return found;
+}
+
+int qs_find(const char *query, const char *name, struct qs_pair *pair)
+{
+	int found = 0;
+	struct qs_pair p;
+	for (const char *s = query ? query : ""; qs_next(&s, &p);) {
+		if (!qs_key_is(&p, name))
+			continue;
+		if (found)
+			return -1;
+		*pair = p;
+		found = 1;
+	}
+	return found;
+}
+
+int qs_parse_uint(const char *s, size_t n, long long max, long long *out)
+{
+	if (n == 0 || n > 19 || (s[0] == '0' && n > 1))
+		return -1;
+	unsigned long long v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0'); /* 19 digits fit in 64 bits */
+	}
+	if (v > (unsigned long long)max)
+		return -1;
+	*out = (long long)v;
+	return 0;
+}

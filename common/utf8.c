@@ -69,7 +69,7 @@ char *utf8_printable(char *dst, size_t cap, const char *src, size_t len)
 		} else if (p[i] == '\t' || p[i] == '\n' || p[i] == '\r') {
 			out = " ", olen = 1;
 		} else if (p[i] < 0x20 || p[i] == 0x7f || (p[i] == 0xC2 && p[i + 1] < 0xA0)) {
-			olen = 0; /* C0, DEL, C1 (U+0080..U+009F) */
+			out = "?", olen = 1; /* C0, DEL, C1 (U+0080..U+009F) */
 		}
 		if (w + olen >= cap)
 			break;

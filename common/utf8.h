@@ -24,10 +24,11 @@ size_t utf8_length(const char *s, size_t len);
 
 /* Copy src[0..len) to dst (cap > 0, always NUL-terminated, cut at a
  * character boundary) keeping only printable text: tabs and line breaks
- * become blanks, other C0 and C1 controls and DEL are dropped, bytes that
- * are not UTF-8 become '?'. For text from a server that reaches a
- * terminal (escape sequences could retitle it, clear it, write the
- * clipboard). Returns dst. */
+ * become blanks; other C0 and C1 controls, DEL and bytes that are not
+ * UTF-8 become '?' (so a reader sees that something was there). For text
+ * from a server that reaches a terminal (escape sequences could retitle
+ * it, clear it, write the clipboard). The copy is never longer than src:
+ * cap = len + 1 holds all of it. Returns dst. */
 char *utf8_printable(char *dst, size_t cap, const char *src, size_t len);
 
 #endif

@@ -94,6 +94,12 @@ void ws_decoder_init(struct ws_decoder *d, size_t max_message)
 	buf_init(&d->message, max_message);
 }
 
+void ws_decoder_init_server(struct ws_decoder *d, size_t max_frame)
+{
+	ws_decoder_init(d, max_frame);
+	d->server = 1;
+}
+
 void ws_decoder_release(struct ws_decoder *d)
 {
 	buf_release(&d->message);
@@ -136,8 +142,10 @@ static enum ws_event header_done(struct ws_decoder *d, struct err *err)
 	default:
 		return fail(d, WS_CLOSE_PROTOCOL, err, "unknown opcode");
 	}
-	if (d->masked)
+	if (d->masked && !d->server)
 		return fail(d, WS_CLOSE_PROTOCOL, err, "server frame masked");
+	if (!d->masked && d->server)
+		return fail(d, WS_CLOSE_PROTOCOL, err, "client frame not masked");
 	unsigned len7 = b1 & 0x7f;
 	const unsigned char *p = d->hdr + 2;
 	if (len7 < 126) {
@@ -152,6 +160,15 @@ static enum ws_event header_done(struct ws_decoder *d, struct err *err)
 		p += 8;
 		if (d->payload_len >> 63)
 			return fail(d, WS_CLOSE_PROTOCOL, err, "payload length out of range");
+	}
+	if (d->masked)
+		memcpy(d->mask, p, 4);
+	if (d->server) {
+		/* the size first: a huge frame is refused before anything else */
+		if (d->payload_len > d->max_message)
+			return fail(d, WS_CLOSE_TOO_BIG, err, "frame too big");
+		if (!is_control(d->op))
+			return fail(d, WS_CLOSE_UNSUPPORTED, err, "data frames are not accepted");
 	}
 	if (is_control(d->op)) {
 		if (d->payload_len > WS_CONTROL_MAX)
@@ -267,6 +284,8 @@ enum ws_event ws_decoder_feed(struct ws_decoder *d, const void *in, size_t len, 
 				}
 				dst = (unsigned char *)d->message.data + at;
 			}
+			if (d->masked)
+				ws_mask(dst, n, d->mask, d->payload_have);
 			d->payload_have += n;
 			i += n;
 		}

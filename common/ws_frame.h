@@ -10,8 +10,12 @@
  * any size; it reassembles fragmented messages, hands out control frames
  * (ping, pong, close) as soon as they are complete (also between the
  * fragments of a message), and enforces the protocol: RSV bits, opcodes,
- * unmasked frames (it decodes what a server sends), control frame size and FIN, a message size
- * cap, UTF-8 in text messages and close payloads, valid close codes. On a
+ * masking (a client must mask, a server must not), control frame size and FIN, a message size
+ * cap, UTF-8 in text messages and close payloads, valid close codes. A
+ * server-side decoder (ws_decoder_init_server) requires masked frames,
+ * unmasks them, and accepts control frames only: any frame announcing more
+ * than its cap fails with 1009 at the header, before a byte of payload is
+ * read, and a data frame with 1003. On a
  * violation it reports the close code to send (1002, 1007 or 1009); the
  * decoder is then dead and the connection should be closed.
  *
@@ -39,13 +43,14 @@ enum ws_opcode {
 };
 
 /* Close codes used by the suite. */
-#define WS_CLOSE_NORMAL	    1000
-#define WS_CLOSE_GOING_AWAY 1001
-#define WS_CLOSE_PROTOCOL   1002
-#define WS_CLOSE_NO_STATUS  1005 /* reported when a close frame had no code */
-#define WS_CLOSE_BAD_DATA   1007
-#define WS_CLOSE_POLICY	    1008 /* also "slow consumer" */
-#define WS_CLOSE_TOO_BIG    1009
+#define WS_CLOSE_NORMAL	     1000
+#define WS_CLOSE_GOING_AWAY  1001
+#define WS_CLOSE_PROTOCOL    1002
+#define WS_CLOSE_UNSUPPORTED 1003 /* a data type the endpoint does not accept */
+#define WS_CLOSE_NO_STATUS   1005 /* reported when a close frame had no code */
+#define WS_CLOSE_BAD_DATA    1007
+#define WS_CLOSE_POLICY	     1008 /* also "slow consumer" */
+#define WS_CLOSE_TOO_BIG     1009
 
 #define WS_FRAME_HEADER_MAX 14	/* 2 + 8 (length) + 4 (mask) */
 #define WS_CONTROL_MAX	    125 /* payload limit of ping, pong and close */
@@ -115,7 +120,9 @@ struct ws_decoder {
 	int fin;
 	enum ws_opcode op;
 	uint64_t payload_len, payload_have;
-	int masked;	       /* the frame's mask bit: a protocol error from a server */
+	int masked;	       /* the frame's mask bit */
+	int server;	       /* decodes a client's frames: masked, control only */
+	unsigned char mask[4]; /* the current frame's key (server side) */
 	enum ws_opcode msg_op; /* opcode of the message being reassembled, 0 = none */
 	int msg_done;	       /* the last event was a message: reset on next feed */
 	struct buf message;    /* reassembled data message */
@@ -124,9 +131,13 @@ struct ws_decoder {
 };
 
 /* A client-side decoder: frames from a server, which must be unmasked.
- * (The relay's server side decodes with civetweb.) max_message: cap on
- * one message. */
+ * max_message: cap on one message. */
 void ws_decoder_init(struct ws_decoder *d, size_t max_message);
+/* A server-side decoder for a peer that may send only control frames
+ * (close, ping, pong), each masked: a data frame fails with 1003, a frame
+ * announcing more than max_frame payload bytes with 1009 (checked before
+ * its payload is read, so memory stays bounded whatever it claims). */
+void ws_decoder_init_server(struct ws_decoder *d, size_t max_frame);
 void ws_decoder_release(struct ws_decoder *d);
 
 /* Consume bytes from in[0..len) until one event is complete or the input

@@ -95,24 +95,18 @@ static int since_is_foreign(struct relay *r, long long since)
 	return rc == 0 && since > h.next - 1;
 }
 
-/* Checks before reading: gone, stalled, a since= to verify, at the head.
+/* Checks before reading: gone, a since= to verify, at the head.
  * Sets e->done or e->room; returns the bytes e's client has unsent. */
-static size_t check_entry(struct catchup *cu, struct entry *e, long long now, long long last,
-			  const char *epoch, int *progress)
+static size_t check_entry(struct catchup *cu, struct entry *e, long long last, const char *epoch,
+			  int *progress)
 {
 	struct relay *r = cu->r;
 	struct client *c = e->c;
 	pthread_mutex_lock(&c->lock);
-	int gone = c->closing || c->failed || c->replay_cancelled || !c->conn;
+	/* a reader that takes nothing for WRITE_TIMEOUT is cut by the
+	 * server's timer (server.h), which closes it: gone below */
+	int gone = c->closing || c->replay_cancelled || !c->conn;
 	size_t unsent = client_unsent_locked(c);
-	if (!gone && unsent > 0 && now - c->progress_ms > r->write_timeout_ms) {
-		log_warn("ws#%lu %s slow consumer: took nothing for %lld ms with %zu bytes "
-			 "waiting; closing with 1008",
-			 c->id, c->peer, now - c->progress_ms, unsent);
-		atomic_fetch_add(&relay_stats.slow_closes, 1);
-		client_close_locked(c, 1008, "slow consumer");
-		gone = 1;
-	}
 	pthread_mutex_unlock(&c->lock);
 	if (gone) {
 		e->done = 1;
@@ -224,14 +218,13 @@ static int serve_group(struct catchup *cu, struct entry *es, size_t n, long long
 static int serve_round(struct catchup *cu, struct entry *es, size_t n, struct change *ch)
 {
 	struct relay *r = cu->r;
-	long long now = clock_now_ms();
 	long long last = hub_last(r->hub);
 	char epoch[CHANGE_EPOCH_MAX];
 	hub_epoch(r->hub, epoch);
 	int progress = 0;
 	size_t total = 0;
 	for (size_t i = 0; i < n; i++)
-		total += check_entry(cu, &es[i], now, last, epoch, &progress);
+		total += check_entry(cu, &es[i], last, epoch, &progress);
 	if (total >= CATCHUP_BUDGET)
 		return progress;
 	long long from = -1;

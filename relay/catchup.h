@@ -16,7 +16,7 @@
  * many clients replay at once.
  *
  * A client that takes nothing for WRITE_TIMEOUT while data waits for it is
- * closed with 1008 "slow consumer"; one whose position was pruned gets
+ * closed with 1008 "slow consumer" by the server (server.h); one whose position was pruned gets
  * resync (history_truncated); one whose since= names another epoch, or a
  * seq never handed out, gets resync (epoch_changed).
  *

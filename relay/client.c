@@ -2,7 +2,7 @@
 
 #include "clock.h"
 #include "log.h"
-#include "sender.h"
+#include "server.h"
 #include "stats.h"
 #include "xalloc.h"
 
@@ -14,8 +14,7 @@
 
 static atomic_ulong client_ids;
 
-struct client *client_new(struct relay *r, struct mg_connection *conn, const struct change_query *q,
-			  const char *peer)
+struct client *client_new(struct relay *r, const struct change_query *q, const char *peer)
 {
 	struct client *c = xcalloc(1, sizeof(*c));
 	pthread_mutex_init(&c->lock, NULL);
@@ -25,7 +24,6 @@ struct client *client_new(struct relay *r, struct mg_connection *conn, const str
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	c->relay = r;
 	c->query = *q;
-	c->conn = conn;
 	return c;
 }
 
@@ -60,7 +58,7 @@ void client_unref(struct client *c)
 
 static void queue_put(struct client *c, struct msg *m)
 {
-	if (c->count == 0 && !c->busy)
+	if (c->count == 0 && c->inflight_bytes == 0)
 		c->progress_ms = clock_now_ms(); /* the wait for the reader starts now */
 	if (c->count == c->cap) {
 		size_t ncap = c->cap ? c->cap * 2 : 16;
@@ -81,8 +79,8 @@ static void queue_put(struct client *c, struct msg *m)
 
 static void schedule(struct client *c)
 {
-	if (!c->busy && !c->in_ready && c->count && c->conn)
-		sender_schedule(c->relay->senders, c);
+	if (!c->in_ready && c->count && c->conn)
+		server_schedule(c->relay->server, c);
 }
 
 void client_close_locked(struct client *c, int code, const char *reason)
@@ -106,7 +104,7 @@ void client_close_after_locked(struct client *c, int code, const char *reason)
 
 int client_push_locked(struct client *c, struct msg *m)
 {
-	if (c->closing || c->failed || !c->conn)
+	if (c->closing || !c->conn)
 		return -1;
 	if (c->queued_bytes + c->inflight_bytes + m->len > c->relay->backlog) {
 		log_warn("ws#%lu %s slow consumer: %zu bytes unsent, closing with 1008", c->id,
@@ -122,7 +120,7 @@ int client_push_locked(struct client *c, struct msg *m)
 
 int client_offer_locked(struct client *c, struct msg *m)
 {
-	if (c->closing || c->failed || !c->conn)
+	if (c->closing || !c->conn)
 		return -1;
 	if (c->queued_bytes + c->inflight_bytes + m->len > c->relay->backlog)
 		return 1;
@@ -133,7 +131,7 @@ int client_offer_locked(struct client *c, struct msg *m)
 
 int client_push_control_locked(struct client *c, struct msg *m)
 {
-	if (c->closing || c->failed || !c->conn)
+	if (c->closing || !c->conn)
 		return -1;
 	queue_put(c, m);
 	schedule(c);
@@ -166,33 +164,12 @@ void client_retire(struct client *c)
 	pthread_mutex_lock(&c->lock);
 	c->retired = 1;
 	c->closing = 1;
-	while (c->busy)
-		pthread_cond_wait(&c->cond, &c->lock);
 	c->conn = NULL;
+	c->inflight_bytes = 0;
 	queue_drop(c);
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	client_unref(c);
-}
-
-int client_wait_done(struct client *c, long ms)
-{
-	struct timespec dl;
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += ms / 1000;
-	dl.tv_nsec += (ms % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&c->lock);
-	int done;
-	while (!(done = c->failed || (c->closing && c->count == 0 && !c->busy)))
-		if (pthread_cond_timedwait(&c->cond, &c->lock, &dl) == ETIMEDOUT)
-			break;
-	done = c->failed || (c->closing && c->count == 0 && !c->busy);
-	pthread_mutex_unlock(&c->lock);
-	return done;
 }
 
 int client_wait_below(struct client *c, size_t bytes, long ms)
@@ -206,11 +183,11 @@ int client_wait_below(struct client *c, size_t bytes, long ms)
 		dl.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&c->lock);
-	while (!c->closing && !c->failed && c->queued_bytes + c->inflight_bytes > bytes) {
+	while (!c->closing && c->queued_bytes + c->inflight_bytes > bytes) {
 		if (pthread_cond_timedwait(&c->cond, &c->lock, &dl) == ETIMEDOUT)
 			break;
 	}
-	int ok = !c->closing && !c->failed && c->queued_bytes + c->inflight_bytes <= bytes;
+	int ok = !c->closing && c->queued_bytes + c->inflight_bytes <= bytes;
 	pthread_mutex_unlock(&c->lock);
 	return ok;
 }

@@ -1,14 +1,21 @@
 /* client: one subscriber (WebSocket or Server-Sent Events) and its queue
  * of unsent messages.
  *
- * Lifetime (civetweb reuses an mg_connection after the close handler
- * returns, so nobody may touch conn after client_retire()):
- *   connect handler   client_new()            refs 1 (the connection's)
- *   ready handler     hub_add(): linked in the hub, gets broadcasts
- *   sender thread     sender_schedule() queues it (holding a reference);
- *                     sender.c's serve() marks it busy while writing
- *   close handler     hub_remove(), client_retire(): waits until no sender
- *                     is busy, then conn = NULL; drops the connection's ref
+ * The queue is the client's: the hub, the catch-up thread and the ticker
+ * append to it (enforcing CLIENT_BACKLOG); the server's I/O thread takes
+ * batches from its head and writes them (server.h). The accounting:
+ *   queued_bytes    in the ring, not yet taken
+ *   inflight_bytes  taken by the I/O thread, not yet fully written
+ * so the unsent total is always their sum, whoever looks.
+ *
+ * Lifetime:
+ *   routes (I/O thread)  client_new()            refs 1 (the connection's)
+ *                        conn_stream(): conn set; subscribe_start(): hub_add
+ *   any thread           pushes; server_schedule() queues it for writing
+ *                        (holding a reference while queued)
+ *   I/O thread           the connection ends: subscribe_retire() ->
+ *                        client_retire(): conn = NULL, queue dropped, the
+ *                        connection's reference dropped
  * The struct is freed on the last client_unref().
  *
  * Fields under `lock` unless noted. Thread-safe through the functions. */
@@ -19,7 +26,6 @@
 #include "msg.h"
 #include "relay.h"
 
-#include <civetweb.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -28,22 +34,20 @@ struct client {
 	pthread_cond_t cond; /* signalled when a write ends or the queue shrinks */
 	atomic_int refs;
 	unsigned long id;
-	char peer[64];
+	char peer[128]; /* who, for the logs (subscribe_peer) */
 	struct relay *relay;
 	struct change_query query;
-	struct mg_connection *conn; /* NULL once retired */
+	struct conn *conn; /* the server's connection; set and cleared by the I/O thread */
 
 	/* queue of framed messages (ring) */
 	struct msg **ring;
 	size_t head, count, cap;
 	size_t queued_bytes;   /* in the ring */
-	size_t inflight_bytes; /* handed to the socket, not yet written */
+	size_t inflight_bytes; /* taken by the I/O thread, not yet written */
 
-	int busy;	       /* a sender is writing to conn */
-	int in_ready;	       /* on the senders' ready queue (holds a ref) */
+	int in_ready;	       /* on the server's ready list (holds a ref) */
 	int closing;	       /* close frame queued: accept nothing more */
-	int failed;	       /* a write failed: the peer is gone */
-	int retired;	       /* close handler ran */
+	int retired;	       /* the connection ended: conn is NULL */
 	int replay_cancelled;  /* hub_reset() made it live: replay pushes nothing more */
 	long long progress_ms; /* last time the reader took data (or its wait began) */
 	int sse;	       /* Server-Sent Events (else WebSocket): set before linking */
@@ -56,7 +60,7 @@ struct client {
 	int live;	   /* receives broadcasts */
 	long long min_seq; /* broadcasts with seq <= min_seq are skipped */
 
-	struct client *ready_next; /* under the sender pool lock */
+	struct client *ready_next; /* under the server's ready-list lock */
 
 	/* catch-up (catchup.h): under the catch-up lock */
 	struct client *cu_next;
@@ -67,14 +71,13 @@ struct client {
 };
 
 /* New client for conn (not yet linked anywhere). peer is copied. */
-struct client *client_new(struct relay *r, struct mg_connection *conn, const struct change_query *q,
-			  const char *peer);
+struct client *client_new(struct relay *r, const struct change_query *q, const char *peer);
 struct client *client_ref(struct client *c);
 void client_unref(struct client *c);
 
 /* Queue m (takes a new reference) with c->lock held; enforces the backlog
  * bound (closes the client with 1008 slow consumer when passed) and
- * schedules a sender. Returns 0, or -1 if the client takes nothing more. */
+ * schedules a write. Returns 0, or -1 if the client takes nothing more. */
 int client_push_locked(struct client *c, struct msg *m);
 /* Lock, push, unlock. */
 int client_push(struct client *c, struct msg *m);
@@ -100,16 +103,11 @@ void client_close_locked(struct client *c, int code, const char *reason);
  * gets everything up to the point the stream cannot pass). */
 void client_close_after_locked(struct client *c, int code, const char *reason);
 
-/* Close handler: wait for the current write, forget conn, drop the queue,
- * drop the connection's reference. */
+/* The connection ended (I/O thread): forget conn, drop the queue, drop the
+ * connection's reference. */
 void client_retire(struct client *c);
-
-/* Wait (up to ms) until c is finished: a write failed, or it is closing
- * and everything queued (its close included) was written. 1 when done. */
-int client_wait_done(struct client *c, long ms);
-
 /* Wait (up to ms) until the unsent bytes are at most `bytes` or the client
- * is closing/failed. Returns 1 if the client can take more, 0 if not. */
+ * is closing or gone. Returns 1 if the client can take more, 0 if not. */
 int client_wait_below(struct client *c, size_t bytes, long ms);
 
 #endif

@@ -246,8 +246,8 @@ void hub_heartbeat(struct hub *h)
 	struct msg *beat = msg_new_text(json, (size_t)jn);
 	/* a client still catching up gets the ping only: heartbeat.seq
 	 * promises that every later event follows, which it has not reached
-	 * yet. Peers that answer no ping are dropped by civetweb's own
-	 * ping/pong check on their worker thread (see start_server in main.c). */
+	 * yet. Peers that answer no ping are dropped by the server's timer
+	 * (server.h). */
 	for (struct client *c = h->head; c; c = c->next) {
 		pthread_mutex_lock(&c->lock);
 		if (!c->closing && client_push_control_locked(c, ping) == 0 && c->live)
@@ -276,7 +276,7 @@ int hub_drained(struct hub *h)
 	pthread_mutex_lock(&h->lock);
 	for (struct client *c = h->head; c && drained; c = c->next) {
 		pthread_mutex_lock(&c->lock);
-		if (c->conn && !c->failed && (c->count || c->busy))
+		if (c->conn && (c->count || c->inflight_bytes))
 			drained = 0;
 		pthread_mutex_unlock(&c->lock);
 	}

@@ -4,7 +4,7 @@
  * be broadcast. A client either gets live broadcasts (client->live) or is
  * still replaying history; the switch happens under the hub lock when its
  * replay cursor has reached `last`, so nothing falls in the seam.
- * Lock order: hub lock, then a client's lock, then the sender pool's lock.
+ * Lock order: hub lock, then a client's lock, then the server's ready list.
  * Thread-safe. */
 #ifndef RELAY_HUB_H
 #define RELAY_HUB_H
@@ -70,9 +70,9 @@ void hub_fail_live(struct hub *h, int code, const char *reason);
 struct msg *hub_resync_msg(long long seq, const char *epoch, const char *reason);
 int hub_count(struct hub *h);
 
-/* Liveness tick: queue a ping on every client and a heartbeat on every
- * live one. It drops nobody: civetweb's own ping/pong check closes a
- * peer that stops answering, on that connection's worker thread. */
+/* Liveness tick, once per PING_INTERVAL: queue a ping on every client and
+ * a heartbeat on every live one. It drops nobody: the server's timer
+ * drops a WebSocket peer whose last pong is two intervals old. */
 void hub_heartbeat(struct hub *h);
 /* Queue a close frame on every client (shutdown). */
 void hub_close_all(struct hub *h, int code, const char *reason);

@@ -1,6 +1,6 @@
 /* orders-relay: a gapless, resumable WebSocket stream of order changes.
- * main parses options, wires listener, hub, senders and civetweb, runs the
- * liveness ticker and tears down in reverse. */
+ * main parses options, wires listener, hub, catch-up and the server, runs
+ * the liveness ticker and tears down in reverse. */
 #include "catchup.h"
 #include "clock.h"
 #include "config.h"
@@ -10,14 +10,10 @@
 #include "listener.h"
 #include "log.h"
 #include "relay.h"
-#include "routes.h"
-#include "sender.h"
-#include "sse.h"
+#include "server.h"
 #include "stats.h"
-#include "ws.h"
 #include "xalloc.h"
 
-#include <civetweb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,17 +22,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define THREAD_STACK (512 * 1024) /* sanitizers need bigger frames */
-#else
-#define THREAD_STACK (128 * 1024)
-#endif
-/* Worker threads kept for plain HTTP (/health, /metrics) beyond MAX_CLIENTS. */
-#define HTTP_THREADS 8
+/* Connections beyond MAX_CLIENTS the relay holds while their requests
+ * arrive (each costs a socket and a few hundred bytes until its head
+ * arrives, and lives at most REQUEST_TIMEOUT). */
+#define PENDING_CONNECTIONS 8192
+/* Descriptors kept for PostgreSQL, logs, epoll and spares. */
+#define RESERVED_FDS 64
 #define TICK_MS	     50
-
-#define STR_(x) #x
-#define STR(x)	STR_(x)
 
 /* The options, by their index in the table below. */
 enum relay_option {
@@ -48,11 +40,12 @@ enum relay_option {
 	OPT_CHANGES_RETENTION,
 	OPT_CLIENT_BACKLOG,
 	OPT_MAX_CLIENTS,
-	OPT_SENDER_THREADS,
 	OPT_WRITE_TIMEOUT,
+	OPT_REQUEST_TIMEOUT,
 	OPT_API_TOKEN,
 	OPT_READ_TOKEN,
 	OPT_ALLOWED_ORIGINS,
+	OPT_TRUSTED_PROXIES,
 	NOPTS
 };
 
@@ -69,17 +62,15 @@ static const struct config_option options[NOPTS] = {
 			       "how long the change log keeps events (older since= gets resync)"},
     [OPT_CLIENT_BACKLOG] = {"CLIENT_BACKLOG", "client-backlog", "8MiB", CONFIG_SIZE,
 			    "unsent data per client before it is closed with 1008 slow consumer"},
-    [OPT_MAX_CLIENTS] = {"MAX_CLIENTS", "max-clients", "1000", CONFIG_COUNT,
-			 "most WebSocket connections; each holds one server thread with a "
-			 "128 KiB stack, plus " STR(
-			     HTTP_THREADS) " threads for HTTP, so N allows N clients "
-					   "(at most pid_max - 2000)"},
-    [OPT_SENDER_THREADS] =
-	{"SENDER_THREADS", "sender-threads", "64", CONFIG_COUNT,
-	 "most threads writing to clients; a client that stops reading holds one "
-	 "until its write times out, the others go on"},
+    [OPT_MAX_CLIENTS] = {"MAX_CLIENTS", "max-clients", "10000", CONFIG_COUNT,
+			 "most stream clients (WebSocket and SSE) at once; more get 503 with "
+			 "Retry-After"},
     [OPT_WRITE_TIMEOUT] = {"WRITE_TIMEOUT", "write-timeout", "10s", CONFIG_DURATION,
-			   "a write blocked this long drops the client"},
+			   "a client that takes no data this long while data waits is closed "
+			   "(1008 slow consumer)"},
+    [OPT_REQUEST_TIMEOUT] = {"REQUEST_TIMEOUT", "request-timeout", "10s", CONFIG_DURATION,
+			     "a request's line and headers must all arrive within it, else the "
+			     "connection is closed"},
     [OPT_API_TOKEN] = {"API_TOKEN", "api-token", NULL, CONFIG_TOKEN,
 		       "with READ_TOKEN: either token lets a client subscribe"},
     [OPT_READ_TOKEN] = {"READ_TOKEN", "read-token", NULL, CONFIG_TOKEN,
@@ -87,12 +78,12 @@ static const struct config_option options[NOPTS] = {
 			"Authorization: Bearer, or the subprotocol bearer.<token>)"},
     [OPT_ALLOWED_ORIGINS] =
 	{"ALLOWED_ORIGINS", "allowed-origins", NULL, CONFIG_ORIGINS,
-	 "browser origins allowed to connect (default: same host as the relay, any port)"},
+	 "browser origins allowed to connect (default: the request's own host, any port, when "
+	 "that host is loopback, the bound address or this machine's name)"},
+    [OPT_TRUSTED_PROXIES] = {"TRUSTED_PROXIES", "trusted-proxies", NULL, CONFIG_ADDRESSES,
+			     "comma list of proxy addresses or CIDR ranges whose X-Forwarded-For "
+			     "names the client in the logs"},
 };
-/* civetweb 1.15 closes a WebSocket after this many unanswered pings
- * (MG_MAX_UNANSWERED_PING in its source). */
-#define CIVETWEB_UNANSWERED_PINGS 5
-
 static volatile sig_atomic_t stop_flag;
 
 static void on_signal(int sig)
@@ -101,109 +92,32 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
-static int civet_log(const struct mg_connection *conn, const char *message)
+/* File descriptors for every connection: the soft limit raised to the
+ * hard one. Returns how many connections fit (MAX_CLIENTS streams plus
+ * pending requests), or -1 when not even MAX_CLIENTS do (exit 2). */
+static long fit_connections(long max_clients, struct err *err)
 {
-	(void)conn;
-	log_warn("civetweb: %s", message);
-	return 1;
-}
-
-static long read_pid_max(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
-	long v = 32768;
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = 32768;
-		fclose(f);
-	}
-	return v;
-}
-
-/* Threads and file descriptors for MAX_CLIENTS; exits 2 when impossible. */
-static int prepare_limits(long max_clients, struct err *err)
-{
-	long pid_max = read_pid_max();
-	if (max_clients > pid_max - 2000)
-		return err_set(err, ERR_CONFIG,
-			       "MAX_CLIENTS: each client needs a thread; at most %ld here "
-			       "(pid_max %ld), got '%ld'",
-			       pid_max - 2000, pid_max, max_clients);
 	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return max_clients + PENDING_CONNECTIONS;
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    (long)rl.rlim_cur < max_clients + 64)
-		log_warn("open file limit %ld is below MAX_CLIENTS + 64; raise ulimit -n",
-			 (long)rl.rlim_cur);
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, THREAD_STACK);
-	pthread_setattr_default_np(&attr);
-	pthread_attr_destroy(&attr);
-	return 0;
-}
-
-static struct mg_context *start_server(struct relay *r, const struct config *cfg, long long port,
-				       struct err *err)
-{
-	const char *host = config_str(cfg, OPT_HOST);
-	char ports[300], threads[32], wtimeout[32];
-	if (strchr(host, ':'))
-		snprintf(ports, sizeof(ports), "[%s]:%lld", host, port);
-	else
-		snprintf(ports, sizeof(ports), "%s:%lld", host, port);
-	snprintf(threads, sizeof(threads), "%d", r->max_clients + HTTP_THREADS);
-	/* a reader that takes nothing for WRITE_TIMEOUT is closed with 1008
-	 * by the catch-up thread (catchup.h); the socket write itself gives up
-	 * a little later, so the close frame can still reach a reader that
-	 * wakes up */
-	snprintf(wtimeout, sizeof(wtimeout), "%lld", config_num(cfg, OPT_WRITE_TIMEOUT) + 2000);
-	/* A connection is only ever closed by its own worker thread: closing it
-	 * from another thread races with the worker leaving its read loop. So
-	 * civetweb's own ping/pong drops silent peers: after
-	 * CIVETWEB_UNANSWERED_PINGS pings each a websocket_timeout apart go
-	 * unanswered, the worker closes the socket - two PING_INTERVALs. */
-	char wsidle[32];
-	long long idle = 2 * config_num(cfg, OPT_PING_INTERVAL) / CIVETWEB_UNANSWERED_PINGS;
-	snprintf(wsidle, sizeof(wsidle), "%lld", idle < 50 ? 50 : idle);
-	const char *opts[] = {"listening_ports",
-			      ports,
-			      "num_threads",
-			      threads,
-			      "request_timeout_ms",
-			      wtimeout,
-			      "websocket_timeout_ms",
-			      wsidle,
-			      "enable_websocket_ping_pong",
-			      "yes",
-			      "listen_backlog",
-			      "1024",
-			      "connection_queue",
-			      "1024",
-			      "max_request_size",
-			      "8192",
-			      NULL};
-	struct mg_callbacks cb;
-	memset(&cb, 0, sizeof(cb));
-	cb.log_message = civet_log;
-	cb.connection_close = ws_connection_closed;
-	struct mg_init_data init = {
-	    .callbacks = &cb, .user_data = r, .configuration_options = opts};
-	char ebuf[256] = "";
-	struct mg_error_data edata = {.text = ebuf, .text_buffer_size = sizeof(ebuf)};
-	struct mg_context *ctx = mg_start2(&init, &edata);
-	if (!ctx) {
-		err_set(err, ERR_CONFIG, "cannot listen on %s: %s", ports,
-			ebuf[0] ? ebuf : "unknown error");
-		return NULL;
-	}
-	ws_register(ctx, r);
-	sse_register(ctx, r);
-	routes_register(ctx, r);
-	return ctx;
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return max_clients + PENDING_CONNECTIONS;
+	long room = (long)rl.rlim_cur - RESERVED_FDS;
+	if (max_clients > room)
+		return err_set(err, ERR_CONFIG,
+			       "MAX_CLIENTS: each client needs a file descriptor; at most %ld here "
+			       "(ulimit -n %ld), got '%ld'",
+			       room < 0 ? 0 : room, (long)rl.rlim_cur, max_clients);
+	if (room < max_clients + PENDING_CONNECTIONS)
+		log_warn("open file limit %ld leaves room for %ld connections waiting for their "
+			 "request beside MAX_CLIENTS; raise ulimit -n",
+			 (long)rl.rlim_cur, room - max_clients);
+	return room < max_clients + PENDING_CONNECTIONS ? room : max_clients + PENDING_CONNECTIONS;
 }
 
 int main(int argc, char **argv)
@@ -212,7 +126,6 @@ int main(int argc, char **argv)
 	struct err err = {0};
 	int code = 0;
 	struct relay r = {0};
-	struct mg_context *ctx = NULL;
 	char *conninfo = NULL;
 
 	log_init("relay", LOG_INFO);
@@ -239,27 +152,23 @@ int main(int argc, char **argv)
 	conninfo = db_conninfo(&cfg, &err);
 	if (!conninfo ||
 	    auth_init(&r.auth, config_str(&cfg, OPT_API_TOKEN), config_str(&cfg, OPT_READ_TOKEN),
-		      config_str(&cfg, OPT_ALLOWED_ORIGINS), &err) < 0) {
+		      config_str(&cfg, OPT_ALLOWED_ORIGINS), &err) < 0 ||
+	    trusted_proxies_parse(&r.proxies, config_str(&cfg, OPT_TRUSTED_PROXIES), &err) < 0) {
 		fprintf(stderr, "orders-relay: %s\nTry 'orders-relay --help'\n", err.msg);
 		free(conninfo);
 		config_release(&cfg);
 		return 2;
 	}
-	if (prepare_limits(r.max_clients, &err) < 0) {
+	long max_connections = fit_connections(r.max_clients, &err);
+	if (max_connections < 0) {
 		fprintf(stderr, "orders-relay: %s\n", err.msg);
 		free(conninfo);
 		config_release(&cfg);
 		return 2;
 	}
+	auth_set_bind_host(&r.auth, config_str(&cfg, OPT_HOST));
 	if (auth_open(&r.auth))
 		log_warn("no API_TOKEN set: anyone who can reach the relay may read the stream");
-	mg_init_library(0);
-	if (!mg_check_feature(16)) {
-		log_error("this civetweb was built without WebSocket support");
-		code = 1;
-		goto out;
-	}
-
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -278,7 +187,6 @@ int main(int argc, char **argv)
 		code = 1;
 		goto out;
 	}
-	r.senders = sender_pool_new(2, (int)config_num(&cfg, OPT_SENDER_THREADS));
 	char epoch[CHANGE_EPOCH_MAX];
 	listener_epoch(r.listener, epoch);
 	r.hub = hub_new(&r, listener_start_seq(r.listener), epoch);
@@ -289,8 +197,14 @@ int main(int argc, char **argv)
 		code = 1;
 		goto out;
 	}
-	ctx = start_server(&r, &cfg, config_num(&cfg, OPT_WS_PORT), &err);
-	if (!ctx) {
+	struct server_config scfg = {
+	    .host = config_str(&cfg, OPT_HOST),
+	    .port = (int)config_num(&cfg, OPT_WS_PORT),
+	    .request_timeout_ms = config_num(&cfg, OPT_REQUEST_TIMEOUT),
+	    .max_connections = (int)max_connections,
+	};
+	r.server = server_new(&r, &scfg, &err);
+	if (!r.server || server_start(r.server, &err) < 0) {
 		log_error("%s", err.msg);
 		code = 1;
 		goto out;
@@ -304,7 +218,6 @@ int main(int argc, char **argv)
 	while (!stop_flag) {
 		usleep(TICK_MS * 1000);
 		long long now = clock_now_ms();
-		sender_pool_check(r.senders);
 		if (now >= next_ping) {
 			hub_heartbeat(r.hub);
 			next_ping = now + r.ping_ms;
@@ -315,15 +228,14 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 40 && !hub_drained(r.hub); i++)
 		usleep(50 * 1000);
 out:
-	if (ctx)
-		mg_stop(ctx);
+	/* the threads that queue messages first, then the server that
+	 * writes them (it retires every client) */
 	listener_free(r.listener);
 	catchup_free(r.catchup);
-	sender_pool_free(r.senders);
+	server_free(r.server);
 	hub_free(r.hub);
 	db_pool_free(r.db);
 	free(conninfo);
-	mg_exit_library();
 	config_release(&cfg);
 	if (code == 0)
 		log_info("stopped");

@@ -42,6 +42,19 @@ struct msg *msg_new_ping(void)
 	return m;
 }
 
+struct msg *msg_new_pong(const void *payload, size_t len)
+{
+	if (len > WS_CONTROL_MAX)
+		len = WS_CONTROL_MAX;
+	unsigned char head[WS_FRAME_HEADER_MAX];
+	size_t h = ws_frame_header(head, 1, WS_OP_PONG, len, NULL);
+	struct msg *m = msg_alloc(MSG_PONG, h + len);
+	memcpy(m->bytes, head, h);
+	if (len)
+		memcpy(m->bytes + h, payload, len);
+	return m;
+}
+
 /* text_off marks the reason inside the frame, for the SSE form. */
 struct msg *msg_new_close(int code, const char *reason)
 {

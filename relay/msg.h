@@ -13,6 +13,7 @@
 enum msg_kind {
 	MSG_TEXT,  /* one JSON object {"type":...} */
 	MSG_PING,  /* a WebSocket ping (SSE clients get nothing: heartbeats suffice) */
+	MSG_PONG,  /* a WebSocket pong answering a client's ping (WebSocket only) */
 	MSG_CLOSE, /* a close: the last message a client gets */
 };
 
@@ -32,6 +33,8 @@ struct msg {
 struct msg *msg_new_text(const char *json, size_t len);
 /* New message: an empty ping frame. refs = 1. */
 struct msg *msg_new_ping(void);
+/* New message: a pong carrying the ping's payload (cut to 125 bytes). */
+struct msg *msg_new_pong(const void *payload, size_t len);
 /* New message: a close frame with code and reason. refs = 1. */
 struct msg *msg_new_close(int code, const char *reason);
 

@@ -87,9 +87,14 @@ int stats_render(struct buf *out, long long last_seq, int db_up, int catching_up
 	    "# HELP orders_relay_pruned_rows_total Change log rows deleted by retention.\n"
 	    "# TYPE orders_relay_pruned_rows_total counter\n"
 	    "orders_relay_pruned_rows_total %llu\n"
-	    "# HELP orders_relay_sender_threads Sender threads running.\n"
-	    "# TYPE orders_relay_sender_threads gauge\n"
-	    "orders_relay_sender_threads %d\n"
+	    "# HELP orders_relay_protocol_closes_total WebSocket clients closed for a frame "
+	    "they may not send (1002, 1003, 1007, 1009).\n"
+	    "# TYPE orders_relay_protocol_closes_total counter\n"
+	    "orders_relay_protocol_closes_total %llu\n"
+	    "# HELP orders_relay_silent_drops_total WebSocket clients dropped for answering "
+	    "no ping for two intervals.\n"
+	    "# TYPE orders_relay_silent_drops_total counter\n"
+	    "orders_relay_silent_drops_total %llu\n"
 	    "# HELP orders_relay_last_seq Last seq delivered.\n"
 	    "# TYPE orders_relay_last_seq gauge\n"
 	    "orders_relay_last_seq %lld\n"
@@ -102,8 +107,8 @@ int stats_render(struct buf *out, long long last_seq, int db_up, int catching_up
 	    (long long)atomic_load(&s->clients), LOAD(s->connections), LOAD(s->events),
 	    LOAD(s->messages_sent), LOAD(s->bytes_sent), LOAD(s->writes), LOAD(s->slow_closes),
 	    LOAD(s->db_reconnects), LOAD(s->replayed), LOAD(s->catchups), catching_up,
-	    LOAD(s->resyncs), LOAD(s->pruned_rows), atomic_load(&s->sender_threads), last_seq,
-	    db_up);
+	    LOAD(s->resyncs), LOAD(s->pruned_rows), LOAD(s->protocol_closes), LOAD(s->silent_drops),
+	    last_seq, db_up);
 	if (rc < 0 ||
 	    metrics_hist_render(out, "orders_relay_delivery_lag_seconds", "", &s->lag) < 0)
 		return -1;

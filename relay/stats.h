@@ -21,8 +21,9 @@ struct relay_stats {
 	atomic_ullong resyncs;
 	atomic_ullong catchups; /* live clients that fell behind and read the log instead */
 	atomic_ullong pruned_rows;
-	atomic_int sender_threads;
-	struct metrics_hist lag; /* change to socket write, seconds */
+	atomic_ullong protocol_closes; /* WebSocket clients closed for a bad frame */
+	atomic_ullong silent_drops;    /* WebSocket clients that answered no ping */
+	struct metrics_hist lag;       /* change to socket write, seconds */
 	/* of events, those sent from their notification, without a change log
 	 * read (the listener's fast path) */
 	atomic_ullong fast_path_events;

@@ -2,26 +2,26 @@
 
 #include "auth.h"
 #include "catchup.h"
-#include "http.h"
+#include "qs.h"
 #include "hub.h"
 #include "log.h"
 #include "stats.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* The token a client presents (copied into out), or NULL. */
-static const char *presented_token(struct mg_connection *conn, char *out, size_t cap)
+static const char *presented_token(const struct http_request *req, char *out, size_t cap)
 {
-	const struct mg_request_info *ri = mg_get_request_info(conn);
-	if (http_query_param(ri->query_string, "access_token", out, cap) > 0)
+	if (qs_param(req->query, "access_token", out, cap) > 0)
 		return out;
-	const char *b = auth_bearer(mg_get_header(conn, "Authorization"));
+	const char *b = auth_bearer(http_request_header(req, "Authorization"));
 	if (b) {
 		snprintf(out, cap, "%s", b);
 		return out;
 	}
-	const char *proto = mg_get_header(conn, "Sec-WebSocket-Protocol");
+	const char *proto = http_request_header(req, "Sec-WebSocket-Protocol");
 	for (const char *p = proto; p && *p;) {
 		while (*p == ' ' || *p == ',')
 			p++;
@@ -36,13 +36,30 @@ static const char *presented_token(struct mg_connection *conn, char *out, size_t
 	return NULL;
 }
 
-int subscribe_authorize(struct relay *r, struct mg_connection *conn, struct err *err)
+int subscribe_authorize(struct relay *r, const struct http_request *req, struct err *err)
 {
-	const char *origin = mg_get_header(conn, "Origin");
-	if (origin && !auth_origin_allowed(&r->auth, origin, mg_get_header(conn, "Host")))
+	const char *origin = http_request_header(req, "Origin");
+	if (origin && !auth_origin_allowed(&r->auth, origin, http_request_header(req, "Host")))
 		return err_set(err, ERR_FORBIDDEN, "origin not allowed");
 	char token[300];
-	return auth_check(&r->auth, AUTH_READ, presented_token(conn, token, sizeof(token)), err);
+	return auth_check(&r->auth, AUTH_READ, presented_token(req, token, sizeof(token)), err);
+}
+
+void subscribe_peer(struct relay *r, const struct conn *cn, const struct http_request *req,
+		    char *out, size_t cap)
+{
+	const char *xff[16];
+	size_t n = 0;
+	for (int i = 0; i < req->nheaders && n < 16; i++)
+		if (strcasecmp(req->headers[i].name, "X-Forwarded-For") == 0)
+			xff[n++] = req->headers[i].value;
+	struct client_ip ip;
+	char client[CLIENT_IP_STRLEN];
+	if (n && client_addr_resolve(&r->proxies, conn_peer_addr(cn), xff, n, &ip) == 0 &&
+	    strcmp(client_ip_format(&ip, client), conn_peer_addr(cn)) != 0)
+		snprintf(out, cap, "%s via %s", client, conn_peer(cn));
+	else
+		snprintf(out, cap, "%s", conn_peer(cn));
 }
 
 int subscribe_take_slot(struct relay *r, struct err *err)

@@ -2,119 +2,107 @@
 
 #include "change_filter.h"
 #include "client.h"
-#include "db.h"
-#include "http.h"
-#include "hub.h"
+#include "http_error.h"
 #include "log.h"
-#include "stats.h"
 #include "subscribe.h"
 #include "ws_frame.h"
 
-#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-static int ws_connect(const struct mg_connection *cconn, void *cbdata)
+/* The subprotocol the relay speaks; a client offering "orders.v1,
+ * bearer.<token>" gets it selected. */
+#define WS_PROTOCOL "orders.v1"
+
+static void refuse(struct conn *cn, const struct err *err, const char *extra)
 {
-	struct relay *r = cbdata;
-	/* civetweb hands a const pointer, but the connection is ours to answer */
-	struct mg_connection *conn = (struct mg_connection *)(uintptr_t)cconn;
-	const struct mg_request_info *ri = mg_get_request_info(conn);
-	struct change_query q;
+	log_info("ws refused %s: %s", conn_peer(cn), err->msg);
+	conn_respond_error(cn, err, extra);
+}
+
+/* A Sec-WebSocket-Key is the base64 of 16 bytes: 22 characters and "==". */
+static int key_valid(const char *key)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	return key && strlen(key) == WS_KEY_LEN && strspn(key, b64) == 22 &&
+	       strcmp(key + 22, "==") == 0;
+}
+
+void ws_open(struct relay *r, struct conn *cn, const struct http_request *req)
+{
 	struct err err = {0};
-	const char *path = ri->local_uri_raw ? ri->local_uri_raw : "";
-	if (strcmp(path, "/") != 0 && strcmp(path, "/ws") != 0) {
-		err_set(&err, ERR_NOT_FOUND, "no WebSocket at %s: use / or /ws", path);
-		http_send_error(conn, &err, "Connection: close\r\n");
-		return 1;
+	const char *upgrade = http_request_header(req, "Upgrade");
+	if (!upgrade || !http_token_list_has(upgrade, "websocket")) {
+		err_set(&err, ERR_BAD_REQUEST,
+			"this is the WebSocket stream: upgrade to websocket, "
+			"or use GET /events for Server-Sent Events");
+		struct buf b;
+		buf_init(&b, 0);
+		if (http_error_json(&b, &err) == 0)
+			conn_respond(cn, 426, HTTP_JSON_TYPE, "Upgrade: websocket\r\n", b.data,
+				     b.len);
+		buf_release(&b);
+		return;
 	}
-	if (subscribe_authorize(r, conn, &err) < 0) {
-		log_info("ws refused %s:%d: %s", ri->remote_addr, ri->remote_port, err.msg);
-		http_send_error(
-		    conn, &err,
-		    err.kind == ERR_UNAUTHORIZED
-			? "Connection: close\r\nWWW-Authenticate: Bearer realm=\"orders\"\r\n"
-			: "Connection: close\r\n");
-		return 1;
+	if (strcmp(req->method, "GET") != 0) {
+		err_set(&err, ERR_METHOD, "method %s not allowed", req->method);
+		refuse(cn, &err, "Allow: GET\r\n");
+		return;
 	}
-	if (change_query_parse(ri->query_string, &q, &err) < 0) {
-		log_info("ws refused %s:%d: %s", ri->remote_addr, ri->remote_port, err.msg);
-		http_send_error(conn, &err, "Connection: close\r\n");
-		return 1;
+	const char *version = http_request_header(req, "Sec-WebSocket-Version");
+	const char *key = http_request_header(req, "Sec-WebSocket-Key");
+	const char *connection = http_request_header(req, "Connection");
+	if (req->minor != 1 || !connection || !http_token_list_has(connection, "upgrade") ||
+	    !key_valid(key)) {
+		err_set(&err, ERR_BAD_REQUEST, "malformed WebSocket handshake");
+		refuse(cn, &err, NULL);
+		return;
+	}
+	if (!version || strcmp(version, "13") != 0) {
+		err_set(&err, ERR_BAD_REQUEST, "WebSocket version 13 only");
+		struct buf b;
+		buf_init(&b, 0);
+		if (http_error_json(&b, &err) == 0)
+			conn_respond(cn, 426, HTTP_JSON_TYPE, "Sec-WebSocket-Version: 13\r\n",
+				     b.data, b.len);
+		buf_release(&b);
+		return;
+	}
+	if (subscribe_authorize(r, req, &err) < 0) {
+		refuse(cn, &err,
+		       err.kind == ERR_UNAUTHORIZED
+			   ? "WWW-Authenticate: Bearer realm=\"orders\"\r\n"
+			   : NULL);
+		return;
+	}
+	struct change_query q;
+	if (change_query_parse(req->query, &q, &err) < 0) {
+		refuse(cn, &err, NULL);
+		return;
 	}
 	if (subscribe_take_slot(r, &err) < 0) {
-		log_warn("ws refused %s:%d: %s", ri->remote_addr, ri->remote_port, err.msg);
-		http_send_error(conn, &err, "Connection: close\r\nRetry-After: 5\r\n");
-		return 1;
-	}
-	char peer[64];
-	snprintf(peer, sizeof(peer), "%s:%d", ri->remote_addr, ri->remote_port);
-	struct client *c = client_new(r, conn, &q, peer);
-	mg_set_user_connection_data(conn, c);
-	return 0;
-}
-
-static void ws_ready(struct mg_connection *conn, void *cbdata)
-{
-	struct client *c = mg_get_user_connection_data(conn);
-	if (c)
-		subscribe_start(cbdata, c, "ws");
-}
-
-static int ws_data(struct mg_connection *conn, int bits, char *data, size_t len, void *cbdata)
-{
-	(void)cbdata;
-	struct client *c = mg_get_user_connection_data(conn);
-	int op = bits & 0x0f;
-	if (op == WS_OP_PING) {
-		mg_websocket_write(conn, MG_WEBSOCKET_OPCODE_PONG, data,
-				   len > WS_CONTROL_MAX ? WS_CONTROL_MAX : len);
-	} else if (op == WS_OP_CLOSE) {
-		int closing = 0;
-		if (c) {
-			pthread_mutex_lock(&c->lock);
-			closing = c->closing;
-			c->closing = 1;
-			pthread_mutex_unlock(&c->lock);
-		}
-		if (!closing) /* echo the peer's close; ours was already sent otherwise */
-			mg_websocket_write(conn, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, data,
-					   len >= 2 ? 2 : 0);
-		return 0;
-	}
-	return 1;
-}
-
-static void retire(const struct mg_connection *conn, struct relay *r)
-{
-	struct client *c = mg_get_user_connection_data(conn);
-	if (!c)
+		log_warn("ws refused %s: %s", conn_peer(cn), err.msg);
+		conn_respond_error(cn, &err, "Retry-After: 5\r\n");
 		return;
-	mg_set_user_connection_data(conn, NULL);
-	subscribe_retire(r, c);
-}
-
-static void ws_close(const struct mg_connection *conn, void *cbdata)
-{
-	retire(conn, cbdata);
-}
-
-void ws_connection_closed(const struct mg_connection *conn)
-{
-	struct mg_context *ctx = mg_get_context(conn);
-	if (ctx && mg_get_user_connection_data(conn))
-		retire(conn, mg_get_user_data(ctx));
-}
-
-void ws_register(struct mg_context *ctx, struct relay *r)
-{
-	/* a client offering "orders.v1, bearer.<token>" gets orders.v1 selected */
-	static const char *protocols[] = {"orders.v1"};
-	static struct mg_websocket_subprotocols subprotocols = {1, protocols};
-	mg_set_websocket_handler_with_subprotocols(ctx, "/", &subprotocols, ws_connect, ws_ready,
-						   ws_data, ws_close, r);
-	mg_set_websocket_handler_with_subprotocols(ctx, "/ws", &subprotocols, ws_connect, ws_ready,
-						   ws_data, ws_close, r);
+	}
+	char accept[WS_ACCEPT_LEN + 1];
+	ws_accept_key(key, accept);
+	const char *offered = http_request_header(req, "Sec-WebSocket-Protocol");
+	char head[256];
+	int n = snprintf(head, sizeof(head),
+			 "HTTP/1.1 101 Switching Protocols\r\n"
+			 "Upgrade: websocket\r\n"
+			 "Connection: Upgrade\r\n"
+			 "Sec-WebSocket-Accept: %s\r\n"
+			 "%s\r\n",
+			 accept,
+			 offered && http_token_list_has(offered, WS_PROTOCOL)
+			     ? "Sec-WebSocket-Protocol: " WS_PROTOCOL "\r\n"
+			     : "");
+	char peer[128];
+	subscribe_peer(r, cn, req, peer, sizeof(peer));
+	struct client *c = client_new(r, &q, peer);
+	conn_stream(cn, c, head, (size_t)n, 1);
+	subscribe_start(r, c, "ws");
 }

@@ -1,17 +1,15 @@
-/* ws: the civetweb WebSocket handlers of the change stream (paths / and
- * /ws): query parsing on connect (HTTP 400 on a bad parameter), hello,
- * history replay for since=SEQ, then live delivery through the hub. */
+/* ws: the WebSocket side of the change stream (paths / and /ws): the
+ * RFC 6455 handshake checks, token, origin and query checks (HTTP errors
+ * before the upgrade), then a client handed to the hub; its frames are
+ * written and read by the server (server.h). */
 #ifndef RELAY_WS_H
 #define RELAY_WS_H
 
+#include "http_request.h"
 #include "relay.h"
+#include "server.h"
 
-#include <civetweb.h>
-
-/* Register the handlers on ctx; cbdata is r. */
-void ws_register(struct mg_context *ctx, struct relay *r);
-/* civetweb's connection_close callback: frees a client whose handshake
- * never completed. */
-void ws_connection_closed(const struct mg_connection *conn);
+/* Answer an upgrade request on cn (I/O thread). */
+void ws_open(struct relay *r, struct conn *cn, const struct http_request *req);
 
 #endif

@@ -28,7 +28,8 @@ scripts/migrate.sh 2>/dev/null
 pgbin=$(dirname "$(ls /usr/lib/postgresql/*/bin/pgbench | tail -n 1)")
 
 port=$((20000 + RANDOM % 20000))
-LOG_LEVEL=warn PORT=$port WS_PORT=1 DB_POOL_SIZE=${BENCH_POOL:-8} "$bin/orders-api" 2>"$tmp/api.log" &
+# WRITE_RATE_LIMIT=0: wrk POSTs from one address far past the default 100/s
+LOG_LEVEL=warn PORT=$port WS_PORT=1 WRITE_RATE_LIMIT=0 DB_POOL_SIZE=${BENCH_POOL:-8} "$bin/orders-api" 2>"$tmp/api.log" &
 api_pid=$!
 for _ in $(seq 1 100); do
 	curl -s -o /dev/null "http://127.0.0.1:$port/api/orders" && break

@@ -4,10 +4,15 @@
 set -euo pipefail
 
 profile=${1:-test}
-run_pkgs=(gcc make pkg-config libpq-dev libcivetweb-dev libjson-c-dev libedit-dev
-	postgresql postgresql-client)
+# libssl-dev: orders-cli's https:// and wss:// (OpenSSL); ca-certificates:
+# the system CA store it verifies servers against
+run_pkgs=(gcc make pkg-config libpq-dev libcivetweb-dev libjson-c-dev libedit-dev libssl-dev
+	ca-certificates postgresql postgresql-client)
+# clang, libclang-rt-14-dev (libFuzzer) and llvm-14 (llvm-symbolizer, for
+# readable crash stacks): the fuzzers of make test and make fuzz
 test_pkgs=(python3 python3-pytest python3-websocket python3-psycopg2 python3-selenium
-	chromium chromium-driver tmux valgrind nginx-light openssl curl)
+	chromium chromium-driver tmux valgrind nginx-light openssl curl
+	clang libclang-rt-14-dev llvm-14)
 bench_pkgs=(wrk postgresql-contrib)
 
 case "$profile" in

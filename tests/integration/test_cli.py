@@ -12,6 +12,7 @@ import time
 import pytest
 
 from conftest import BIN_DIR, RelayServer, free_port, http_json, wait_until
+from test_cli_hostile import Hostile, fixed, ws_upgrade
 
 CLI = os.path.join(BIN_DIR, "orders-cli")
 HAVE_RELAY = os.path.exists(os.path.join(BIN_DIR, "orders-relay"))
@@ -67,8 +68,9 @@ def test_man_page_in_step_with_help():
     p = subprocess.run([CLI, "--help"], capture_output=True, text=True, env=cli_env())
     for word in ("list", "get", "create", "update", "delete", "watch", "history", "health",
                  "--since", "--status", "--limit", "--operation", "--id", "--api", "--relay",
-                 "--token", "--json", "--no-color", "ORDERS_API_URL", "ORDERS_RELAY_URL",
-                 "ORDERS_TOKEN", "NO_COLOR", "orders_cli_history"):
+                 "--token", "--json", "--no-color", "--insecure", "ORDERS_API_URL",
+                 "ORDERS_RELAY_URL", "ORDERS_TOKEN", "ORDERS_INSECURE", "NO_COLOR",
+                 "orders_cli_history"):
         assert word in p.stdout, f"{word} missing from --help"
         assert word in man, f"{word} missing from the man page"
 
@@ -450,29 +452,10 @@ def test_sigterm_during_watch_ends_script_mode(api, relay):
 
 
 def serve_raw(answers):
-    """A one-thread HTTP server answering each request with the next of
-    `answers` (raw bytes) and closing; returns its base URL."""
-    import socket
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(8)
-
-    def loop():
-        for answer in answers:
-            conn, _ = srv.accept()
-            with conn:
-                conn.settimeout(5)
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        break
-                    data += chunk
-                conn.sendall(answer)
-        srv.close()
-    threading.Thread(target=loop, daemon=True).start()
-    return f"http://127.0.0.1:{srv.getsockname()[1]}"
+    """A server answering the i-th request with answers[i] (raw bytes) and
+    closing; returns its base URL and the server (close it)."""
+    srv = Hostile([fixed(a) for a in answers])
+    return f"http://127.0.0.1:{srv.port}", srv
 
 
 def raw_answer(status_line, body):
@@ -486,17 +469,20 @@ def test_server_text_cannot_drive_the_terminal():
     evil = "\x1b]0;pwned\x07\x1b[2J"
     body_err = json.dumps({"error": "bad " + evil + " thing"}).encode()
     body_health = json.dumps({"status": "healthy" + evil, "x" + evil: "y\u009b"}).encode()
-    base = serve_raw([
+    base, srv = serve_raw([
         raw_answer(b"HTTP/1.1 400 Bad Request", body_err),
         raw_answer(b"HTTP/1.1 502 Bad\x1b[2JGateway\x07", b"not json"),
         raw_answer(b"HTTP/1.1 200 OK", body_health),
     ])
     outs = []
-    for args in (["get", "1"], ["list"], ["health"]):
-        p = subprocess.run([CLI, "--api", base, *args], capture_output=True, env=cli_env(),
-                           timeout=30)
-        sanitizer_clean(p.stderr.decode(errors="replace"))
-        outs.append(p)
+    try:
+        for args in (["get", "1"], ["list"], ["health"]):
+            p = subprocess.run([CLI, "--api", base, *args], capture_output=True,
+                               env=cli_env(), timeout=30)
+            sanitizer_clean(p.stderr.decode(errors="replace"))
+            outs.append(p)
+    finally:
+        srv.close()
         for stream in (p.stdout, p.stderr):
             assert b"\x1b" not in stream and b"\x07" not in stream and b"\xc2\x9b" not in stream, (args, stream)
     assert outs[0].returncode == 1 and b"bad ?]0;pwned??[2J thing" in outs[0].stderr
@@ -508,47 +494,15 @@ def test_watch_backs_off_when_the_relay_accepts_then_closes():
     """A relay that completes the handshake, says hello and hangs up must
     not be redialled ten times a second: the backoff grows because no
     attempt stayed up, though each was briefly accepted."""
-    import base64
-    import hashlib
-    import socket
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(16)
-    srv.settimeout(0.2)
     accepted = []
-    stop = threading.Event()
 
-    def loop():
-        while not stop.is_set():
-            try:
-                conn, _ = srv.accept()
-            except socket.timeout:
-                continue
-            accepted.append(time.monotonic())
-            with conn:
-                conn.settimeout(5)
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        break
-                    data += chunk
-                key = ""
-                for line in data.decode(errors="replace").split("\r\n"):
-                    if line.lower().startswith("sec-websocket-key:"):
-                        key = line.split(":", 1)[1].strip()
-                accept = base64.b64encode(hashlib.sha1(
-                    (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
-                hello = json.dumps({"type": "hello", "seq": 5}).encode()
-                conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                              "Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept +
-                              "\r\nSec-WebSocket-Protocol: orders.v1\r\n\r\n").encode()
-                             + bytes([0x81, len(hello)]) + hello)
-        srv.close()
-    t = threading.Thread(target=loop, daemon=True)
-    t.start()
-    relay = f"ws://127.0.0.1:{srv.getsockname()[1]}"
+    def hello_then_close(req):
+        accepted.append(time.monotonic())
+        hello = json.dumps({"type": "hello", "seq": 5}).encode()
+        return (ws_upgrade(req, b"Sec-WebSocket-Protocol: orders.v1\r\n")
+                + bytes([0x81, len(hello)]) + hello)
+    srv = Hostile([hello_then_close])
+    relay = f"ws://127.0.0.1:{srv.port}"
     p = subprocess.Popen([CLI, "--relay", relay, "watch"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, env=cli_env())
     try:
@@ -556,8 +510,7 @@ def test_watch_backs_off_when_the_relay_accepts_then_closes():
     finally:
         p.send_signal(signal.SIGTERM)
         out, err = p.communicate(timeout=10)
-        stop.set()
-        t.join(5)
+        srv.close()
     sanitizer_clean(err.decode(errors="replace"))
     assert p.returncode == 0, err
     # 100, 200, 400, 800, 1600 ms apart: 5 or 6 connections in 3 s

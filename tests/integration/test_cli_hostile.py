@@ -27,10 +27,12 @@ def cli_env():
 
 
 class Hostile:
-    """Accepts connections; answers the i-th with answers[min(i, last)](request)."""
+    """Accepts connections; answers the i-th with answers[min(i, last)](request).
+    With tls (an ssl.SSLContext for a server), over TLS (test_cli_tls)."""
 
-    def __init__(self, answers):
+    def __init__(self, answers, tls=None):
         self.answers = answers
+        self.tls = tls
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -49,6 +51,8 @@ class Hostile:
                 req = b""
                 conn.settimeout(5)
                 try:
+                    if self.tls:
+                        conn = self.tls.wrap_socket(conn, server_side=True)
                     while b"\r\n\r\n" not in req:
                         chunk = conn.recv(4096)
                         if not chunk:
@@ -60,8 +64,10 @@ class Hostile:
                     conn.shutdown(socket.SHUT_WR)
                     while conn.recv(4096):
                         pass
-                except OSError:
+                except OSError:  # ssl.SSLError too: a client that refused the certificate
                     pass
+                finally:
+                    conn.close()
 
     def close(self):
         self.sock.close()
@@ -75,6 +81,13 @@ def ws_accept(req):
     key = [line.split(b":", 1)[1].strip() for line in req.split(b"\r\n")
            if line.lower().startswith(b"sec-websocket-key:")][0]
     return base64.b64encode(hashlib.sha1(key + WS_GUID).digest())
+
+
+def ws_upgrade(req, extra=b""):
+    """The head of a server's 101 answer to the WebSocket handshake req."""
+    return (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + ws_accept(req) + b"\r\n"
+            + extra + b"\r\n")
 
 
 def run_cli(args, timeout=20):
@@ -107,10 +120,8 @@ def test_nul_in_api_response_head(where):
 def test_nul_in_websocket_handshake(where):
     def answer(req):
         if where == "status-line":
-            return (b"HTTP/1.1 101 Switching\x00 Protocols\r\nUpgrade: websocket\r\n"
-                    b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + ws_accept(req) + b"\r\n\r\n")
-        return (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: web\x00socket\r\n"
-                b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + ws_accept(req) + b"\r\n\r\n")
+            return ws_upgrade(req).replace(b"Switching", b"Switching\x00")
+        return ws_upgrade(req).replace(b"Upgrade: websocket", b"Upgrade: web\x00socket")
     srv = Hostile([answer])
     try:
         code, err = run_cli(["--relay", f"ws://127.0.0.1:{srv.port}", "watch"])
@@ -143,8 +154,7 @@ def test_close_reason_is_printable():
     reason = "slow\x1b[2J\x07consumer\u009b".encode()
 
     def accept_then_close(req):
-        head = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + ws_accept(req) + b"\r\n\r\n")
+        head = ws_upgrade(req)
         hello = b'{"type":"hello","seq":0,"epoch":"e1","server":"hostile"}'
         payload = struct.pack("!H", 1008) + reason
         return (head + bytes([0x81, len(hello)]) + hello +

@@ -321,8 +321,9 @@ def test_help_explains_connections():
     p = subprocess.run([os.path.join(BIN_DIR, "orders-relay"), "--help"], capture_output=True,
                        text=True, timeout=10)
     assert p.returncode == 0
-    assert "MAX_CLIENTS" in p.stdout and "allows N clients" in p.stdout
-    for var in ("WS_PORT", "PING_INTERVAL", "CHANGES_RETENTION", "CLIENT_BACKLOG"):
+    assert "MAX_CLIENTS" in p.stdout and "503" in p.stdout
+    for var in ("WS_PORT", "PING_INTERVAL", "CHANGES_RETENTION", "CLIENT_BACKLOG",
+                "WRITE_TIMEOUT", "REQUEST_TIMEOUT"):
         assert var in p.stdout
 
 

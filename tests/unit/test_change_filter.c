@@ -31,6 +31,15 @@ static void test_query(void)
 	    {"operation=UPSERT", "operation"},
 	    {"since=%zz", "since"},
 	    {"since=99999999999999999999", "since"},
+	    /* one spelling per number: no sign, leading zero or percent-encoding */
+	    {"since=-0", "since"},
+	    {"since=00", "since"},
+	    {"since=07", "since"},
+	    {"since=%30", "since"},
+	    {"since=%095", "since"},
+	    {"since=+5", "since"},
+	    {"id=01", "id"},
+	    {"id=%31", "id"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err_clear(&e);
@@ -38,6 +47,19 @@ static void test_query(void)
 		CHECK(e.kind == ERR_INVALID_QUERY);
 		CHECK_STR(e.field, bad[i][1]);
 	}
+}
+
+/* change_seq_parse (Last-Event-ID too): canonical decimal only. */
+static void test_seq_parse(void)
+{
+	long long v = -1;
+	CHECK(change_seq_parse("0", &v) == 0 && v == 0);
+	CHECK(change_seq_parse("42", &v) == 0 && v == 42);
+	CHECK(change_seq_parse("999999999999999999", &v) == 0 && v == CHANGE_SEQ_MAX);
+	static const char *const bad[] = {"",	"00", "01",  "-0", "+1",
+					  " 1", "1 ", "1e3", "x",  "1000000000000000000"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(change_seq_parse(bad[i], &v) < 0);
 }
 
 static void test_match(void)
@@ -87,6 +109,7 @@ static void test_truncate_filters(void)
 int main(void)
 {
 	test_query();
+	test_seq_parse();
 	test_match();
 	test_truncate_filters();
 	HARNESS_END();

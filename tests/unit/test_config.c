@@ -10,6 +10,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Every one of bad[0..n) is refused by parse (a config_parse_* function). */
+static void check_refused(int (*parse)(const char *, long long *), const char *what,
+			  const char *const *bad, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		long long v;
+		int rc = parse(bad[i], &v);
+		if (rc == 0)
+			fprintf(stderr, "%s '%s' accepted\n", what, bad[i]);
+		CHECK(rc < 0);
+	}
+}
+#define CHECK_REFUSED(parse, what, bad)                                                            \
+	check_refused(parse, what, bad, sizeof(bad) / sizeof(bad[0]))
+
 static long long dur(const char *s, int *ok)
 {
 	long long v = -12345;
@@ -47,13 +62,7 @@ static void test_durations(void)
 					  "0x10",
 					  "99999999999999999999s",
 					  "9223372036854775807d"};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		long long v;
-		int rc = config_parse_duration(bad[i], &v);
-		if (rc == 0)
-			fprintf(stderr, "duration '%s' accepted\n", bad[i]);
-		CHECK(rc < 0);
-	}
+	CHECK_REFUSED(config_parse_duration, "duration", bad);
 }
 
 static void test_decimal_durations(void)
@@ -92,12 +101,7 @@ static void test_sizes(void)
 					  "x",
 					  "99999999999999999999",
 					  "9999999999999GiB"};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int rc = config_parse_size(bad[i], &v);
-		if (rc == 0)
-			fprintf(stderr, "size '%s' accepted\n", bad[i]);
-		CHECK(rc < 0);
-	}
+	CHECK_REFUSED(config_parse_size, "size", bad);
 }
 
 static void test_ports(void)
@@ -119,12 +123,7 @@ static void test_ports(void)
 					  "8.0",
 					  "0x50",
 					  "99999999999999999999"};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int rc = config_parse_port(bad[i], &p);
-		if (rc == 0)
-			fprintf(stderr, "port '%s' accepted\n", bad[i]);
-		CHECK(rc < 0);
-	}
+	CHECK_REFUSED(config_parse_port, "port", bad);
 }
 
 /* check_value fails, the message names the variable first and quotes the
@@ -210,6 +209,9 @@ static void test_check_value(void)
 	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "http://ho st");
 	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "http://host/a b");
 	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "ws://host");
+	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "http://host/#top");
+	expect_bad("ORDERS_API_URL", CONFIG_HTTP_URL, "http://user@host");
+	expect_good("ORDERS_API_URL", CONFIG_HTTP_URL, "HTTPS://host?x=1", 0);
 	expect_good("ORDERS_RELAY_URL", CONFIG_WS_URL, "ws://localhost:8080", 0);
 	expect_good("ORDERS_RELAY_URL", CONFIG_WS_URL, "wss://example.com/ws", 0);
 	expect_bad("ORDERS_RELAY_URL", CONFIG_WS_URL, "http://localhost:8080");
@@ -218,6 +220,8 @@ static void test_check_value(void)
 	expect_good("ALLOWED_ORIGINS", CONFIG_ORIGINS, "http://a.example, https://b.example:8443",
 		    0);
 	expect_bad("ALLOWED_ORIGINS", CONFIG_ORIGINS, "http://a.example/path");
+	expect_bad("ALLOWED_ORIGINS", CONFIG_ORIGINS, "http://a.example/");
+	expect_bad("ALLOWED_ORIGINS", CONFIG_ORIGINS, "ws://a.example");
 	expect_bad("ALLOWED_ORIGINS", CONFIG_ORIGINS, ",");
 	expect_bad("ALLOWED_ORIGINS", CONFIG_ORIGINS, "a.example");
 
@@ -257,6 +261,44 @@ static void test_check_value(void)
 		CHECK(config_check_value("API_TOKEN", CONFIG_TOKEN, "abcdefghijklmnop!", &n, &e) <
 		      0);
 		CHECK(strstr(e.msg, "abcdefghijklmnop") == NULL);
+	}
+}
+
+/* WRITE_RATE_LIMIT and TRUSTED_PROXIES. */
+static void test_rate_and_addresses(void)
+{
+	long long count = -1, period = -1;
+	CHECK(config_parse_rate("100/s", &count, &period) == 0 && count == 100 && period == 1000);
+	CHECK(config_parse_rate("30/m", &count, &period) == 0 && count == 30 && period == 60000);
+	CHECK(config_parse_rate("1000000/s", &count, &period) == 0 && count == 1000000);
+	CHECK(config_parse_rate("0", &count, &period) == 0 && count == 0);
+	CHECK(config_parse_rate("0/s", &count, &period) == 0 && count == 0);
+	static const char *const bad_rates[] = {
+	    "",	      "100",	"100/h", "100/S",     "/s",
+	    "-1/s",   "+1/s",	"1e3/s", "1000001/s", "0100/s",
+	    "100 /s", "100/s ", " 0",	 "100/sec",   "99999999999999999999/s"};
+	for (size_t i = 0; i < sizeof(bad_rates) / sizeof(bad_rates[0]); i++)
+		CHECK(config_parse_rate(bad_rates[i], &count, &period) < 0);
+	expect_good("WRITE_RATE_LIMIT", CONFIG_RATE, "100/s", 100);
+	expect_good("WRITE_RATE_LIMIT", CONFIG_RATE, "0", 0);
+	expect_bad("WRITE_RATE_LIMIT", CONFIG_RATE, "fast");
+	expect_bad("WRITE_RATE_LIMIT", CONFIG_RATE, "10");
+	{
+		struct err e;
+		long long n;
+		CHECK(config_check_value("WRITE_RATE_LIMIT", CONFIG_RATE, "5/h", &n, &e) < 0);
+		CHECK(strncmp(e.msg, "WRITE_RATE_LIMIT: ", 18) == 0 && strstr(e.msg, "5/h"));
+	}
+	expect_good("TRUSTED_PROXIES", CONFIG_ADDRESSES, "127.0.0.1, 10.0.0.0/8, ::1", 3);
+	expect_bad("TRUSTED_PROXIES", CONFIG_ADDRESSES, "nginx");
+	expect_bad("TRUSTED_PROXIES", CONFIG_ADDRESSES, "10.0.0.0/40");
+	{
+		struct err e;
+		long long n;
+		CHECK(config_check_value("TRUSTED_PROXIES", CONFIG_ADDRESSES, "1.2.3.4,bad", &n,
+					 &e) < 0);
+		CHECK(strncmp(e.msg, "TRUSTED_PROXIES: ", 17) == 0 && strstr(e.msg, "'bad'"));
+		CHECK(strchr(e.msg, '\n') == NULL);
 	}
 }
 
@@ -396,14 +438,126 @@ static void test_env_file_inline_comment(void)
 	unlink(".env");
 }
 
-static const struct config_option opts[] = {
-    {"TC_PORT", "port", "3000", CONFIG_PORT, "a port"},
-    {"TC_LEVEL", "log-level", "info", CONFIG_LOG_LEVEL, "a level"},
-    {"TC_PING", "ping", "30s", CONFIG_DURATION, "a duration"},
-    {"TC_NAME", "name", NULL, CONFIG_STRING, "unset by default"},
-    {"TC_BACKLOG", "backlog", "8MiB", CONFIG_SIZE, "a size"},
+/* config_parse_env: the .env grammar from a buffer, with no file and no
+ * environment; the variables come to a callback, in order. */
+struct env_seen {
+	int n;
+	char keys[8][32];
+	char vals[8][64];
+	int stop_after; /* the callback refuses the variable after this many */
 };
-#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static int collect_env(const char *key, const char *value, void *ctx)
+{
+	struct env_seen *s = ctx;
+	if (s->stop_after && s->n == s->stop_after)
+		return -1;
+	if (s->n < 8) {
+		snprintf(s->keys[s->n], sizeof(s->keys[0]), "%s", key);
+		snprintf(s->vals[s->n], sizeof(s->vals[0]), "%s", value);
+	}
+	s->n++;
+	return 0;
+}
+
+static int parse_env(const char *text, size_t len, struct env_seen *s, struct err *e)
+{
+	int stop = s->stop_after;
+	memset(s, 0, sizeof(*s));
+	s->stop_after = stop;
+	err_clear(e);
+	return config_parse_env("t.env", text, len, collect_env, s, e);
+}
+
+static void test_env_parse(void)
+{
+	struct env_seen s = {0};
+	struct err e;
+	const char *text = "# comment\n"
+			   "\n"
+			   "A=1\r\n"
+			   "export  B = two words  # comment\n"
+			   "C='quoted # kept'\n"
+			   " =no key\n"
+			   "export\t\vE=tab\n"
+			   "D=\"open";
+	CHECK(parse_env(text, strlen(text), &s, &e) == 0);
+	CHECK(s.n == 5);
+	CHECK_STR(s.keys[0], "A");
+	CHECK_STR(s.vals[0], "1");
+	CHECK_STR(s.keys[1], "B");
+	CHECK_STR(s.vals[1], "two words");
+	CHECK_STR(s.keys[2], "C");
+	CHECK_STR(s.vals[2], "quoted # kept");
+	CHECK_STR(s.keys[3], "E"); /* any blanks after export (fuzz_dotenv: "\vE") */
+	CHECK_STR(s.vals[3], "tab");
+	CHECK_STR(s.keys[4], "D");
+	CHECK_STR(s.vals[4], "\"open"); /* no closing quote: kept as written */
+
+	/* empty text, and text that is only blanks */
+	CHECK(parse_env("", 0, &s, &e) == 0 && s.n == 0);
+	CHECK(parse_env(" \n\t\n", 4, &s, &e) == 0 && s.n == 0);
+
+	/* a NUL byte is an error naming its line; the lines before it are set */
+	static const char nul[] = "A=1\nB=x\0y\nC=3\n";
+	CHECK(parse_env(nul, sizeof(nul) - 1, &s, &e) < 0);
+	CHECK(e.kind == ERR_CONFIG);
+	CHECK(strstr(e.msg, "t.env:2") != NULL);
+	CHECK(strstr(e.msg, "NUL") != NULL);
+	CHECK(s.n == 1);
+
+	/* the length limit counts the newline: 4095 bytes with it fit, and so
+	 * does a last line of 4095 bytes without one; 4096 do not */
+	char *big = malloc(CONFIG_ENV_LINE_MAX + 2);
+	memset(big, 'v', CONFIG_ENV_LINE_MAX + 1);
+	memcpy(big, "K=", 2);
+	big[CONFIG_ENV_LINE_MAX - 1] = '\n';
+	CHECK(parse_env(big, CONFIG_ENV_LINE_MAX, &s, &e) == 0 && s.n == 1);
+	big[CONFIG_ENV_LINE_MAX - 1] = 'v';
+	CHECK(parse_env(big, CONFIG_ENV_LINE_MAX, &s, &e) == 0 && s.n == 1);
+	big[CONFIG_ENV_LINE_MAX] = '\n';
+	CHECK(parse_env(big, CONFIG_ENV_LINE_MAX + 1, &s, &e) < 0);
+	CHECK(strstr(e.msg, "t.env:1: line too long") != NULL);
+	CHECK(parse_env(big, CONFIG_ENV_LINE_MAX + 2, &s, &e) < 0 && s.n == 0);
+	free(big);
+
+	/* the callback can stop the parse */
+	s.stop_after = 1;
+	CHECK(parse_env("A=1\nB=2\nC=3\n", 12, &s, &e) < 0);
+	CHECK(s.n == 1);
+	s.stop_after = 0;
+}
+
+/* A .env file over CONFIG_ENV_FILE_MAX bytes is refused, not read. */
+static void test_env_file_too_big(void)
+{
+	unsetenv("TC_BIG");
+	FILE *f = fopen(".env", "w");
+	if (!f) {
+		perror(".env");
+		exit(1);
+	}
+	fputs("TC_BIG=1\n", f);
+	for (int i = 0; i < CONFIG_ENV_FILE_MAX / 64 + 1; i++)
+		fprintf(f, "# %061d\n", i); /* 64 bytes */
+	fclose(f);
+	struct err e;
+	err_clear(&e);
+	CHECK(config_read_env_file(".env", &e) < 0);
+	CHECK(e.kind == ERR_CONFIG);
+	CHECK(strstr(e.msg, ".env: file over") != NULL);
+	CHECK(getenv("TC_BIG") == NULL);
+	unlink(".env");
+}
+
+enum { TC_PORT, TC_LEVEL, TC_PING, TC_NAME, TC_BACKLOG, NOPTS };
+static const struct config_option opts[NOPTS] = {
+    [TC_PORT] = {"TC_PORT", "port", "3000", CONFIG_PORT, "a port"},
+    [TC_LEVEL] = {"TC_LEVEL", "log-level", "info", CONFIG_LOG_LEVEL, "a level"},
+    [TC_PING] = {"TC_PING", "ping", "30s", CONFIG_DURATION, "a duration"},
+    [TC_NAME] = {"TC_NAME", "name", NULL, CONFIG_STRING, "unset by default"},
+    [TC_BACKLOG] = {"TC_BACKLOG", "backlog", "8MiB", CONFIG_SIZE, "a size"},
+};
 
 static int load(struct config *cfg, struct err *e, int argc, const char **argv)
 {
@@ -430,14 +584,14 @@ static void test_load(void)
 	{
 		const char *argv[] = {"test", NULL};
 		CHECK(load(&cfg, &e, 1, argv) == 0);
-		CHECK_STR(config_str(&cfg, "TC_PORT"), "3000");
-		CHECK(config_num(&cfg, "TC_PORT") == 3000);
-		CHECK(config_num(&cfg, "TC_PING") == 30000);
-		CHECK(config_num(&cfg, "TC_BACKLOG") == 8LL << 20);
-		CHECK(config_num(&cfg, "TC_LEVEL") == 1);
-		CHECK(config_str(&cfg, "TC_NAME") == NULL);
-		CHECK(config_num(&cfg, "TC_NAME") == 0);
-		CHECK(config_str(&cfg, "NO_SUCH") == NULL);
+		CHECK_STR(config_str(&cfg, TC_PORT), "3000");
+		CHECK(config_num(&cfg, TC_PORT) == 3000);
+		CHECK(config_num(&cfg, TC_PING) == 30000);
+		CHECK(config_num(&cfg, TC_BACKLOG) == 8LL << 20);
+		CHECK(config_num(&cfg, TC_LEVEL) == 1);
+		CHECK(config_str(&cfg, TC_NAME) == NULL);
+		CHECK(config_num(&cfg, TC_NAME) == 0);
+		CHECK(config_str(&cfg, NOPTS) == NULL && config_str(&cfg, -1) == NULL);
 		config_release(&cfg);
 	}
 	/* .env < environment < flag */
@@ -446,16 +600,16 @@ static void test_load(void)
 	{
 		const char *argv[] = {"test", NULL};
 		CHECK(load(&cfg, &e, 1, argv) == 0);
-		CHECK(config_num(&cfg, "TC_PORT") == 4002);	     /* env beats .env */
-		CHECK_STR(config_str(&cfg, "TC_NAME"), "from-file"); /* .env beats default */
-		CHECK(config_num(&cfg, "TC_PING") == 300000);
+		CHECK(config_num(&cfg, TC_PORT) == 4002);	   /* env beats .env */
+		CHECK_STR(config_str(&cfg, TC_NAME), "from-file"); /* .env beats default */
+		CHECK(config_num(&cfg, TC_PING) == 300000);
 		config_release(&cfg);
 	}
 	{
 		const char *argv[] = {"test", "--port=4003", "--name", "from-flag", NULL};
 		CHECK(load(&cfg, &e, 4, argv) == 0);
-		CHECK(config_num(&cfg, "TC_PORT") == 4003); /* flag beats env */
-		CHECK_STR(config_str(&cfg, "TC_NAME"), "from-flag");
+		CHECK(config_num(&cfg, TC_PORT) == 4003); /* flag beats env */
+		CHECK_STR(config_str(&cfg, TC_NAME), "from-flag");
 		config_release(&cfg);
 	}
 	/* A flag can fix a bad environment value (flags win before validation). */
@@ -463,7 +617,7 @@ static void test_load(void)
 	{
 		const char *argv[] = {"test", "--port", "4004", NULL};
 		CHECK(load(&cfg, &e, 3, argv) == 0);
-		CHECK(config_num(&cfg, "TC_PORT") == 4004);
+		CHECK(config_num(&cfg, TC_PORT) == 4004);
 		config_release(&cfg);
 	}
 	/* A bad value names the variable. */
@@ -551,9 +705,9 @@ static void test_empty_means_unset(void)
 	{
 		const char *argv[] = {"test", "--ping=", NULL};
 		CHECK(load(&cfg, &e, 2, argv) == 0);
-		CHECK(config_num(&cfg, "TC_PORT") == 3000);
-		CHECK(config_str(&cfg, "TC_NAME") == NULL);
-		CHECK(config_num(&cfg, "TC_PING") == 30000);
+		CHECK(config_num(&cfg, TC_PORT) == 3000);
+		CHECK(config_str(&cfg, TC_NAME) == NULL);
+		CHECK(config_num(&cfg, TC_PING) == 30000);
 		config_release(&cfg);
 	}
 	clear_opts_env();
@@ -570,9 +724,9 @@ static void test_given(void)
 	{
 		const char *argv[] = {"test", NULL};
 		CHECK(load(&cfg, &e, 1, argv) == 0);
-		CHECK(!config_given(&cfg, "TC_PORT")); /* default */
-		CHECK(!config_given(&cfg, "TC_NAME")); /* unset */
-		CHECK(!config_given(&cfg, "NO_SUCH"));
+		CHECK(!config_given(&cfg, TC_PORT)); /* default */
+		CHECK(!config_given(&cfg, TC_NAME)); /* unset */
+		CHECK(!config_given(&cfg, NOPTS) && !config_given(&cfg, -1));
 		config_release(&cfg);
 	}
 	write_file(".env", "export TC_NAME='from file' # quoted\nTC_PING=\n");
@@ -581,19 +735,19 @@ static void test_given(void)
 	{
 		const char *argv[] = {"test", "--log-level=warn", NULL};
 		CHECK(load(&cfg, &e, 2, argv) == 0);
-		CHECK(config_given(&cfg, "TC_PORT"));	  /* environment */
-		CHECK(config_given(&cfg, "TC_NAME"));	  /* .env */
-		CHECK(config_given(&cfg, "TC_LEVEL"));	  /* flag */
-		CHECK(!config_given(&cfg, "TC_PING"));	  /* empty in .env */
-		CHECK(!config_given(&cfg, "TC_BACKLOG")); /* empty in the environment */
-		CHECK_STR(config_str(&cfg, "TC_NAME"), "from file");
+		CHECK(config_given(&cfg, TC_PORT));	/* environment */
+		CHECK(config_given(&cfg, TC_NAME));	/* .env */
+		CHECK(config_given(&cfg, TC_LEVEL));	/* flag */
+		CHECK(!config_given(&cfg, TC_PING));	/* empty in .env */
+		CHECK(!config_given(&cfg, TC_BACKLOG)); /* empty in the environment */
+		CHECK_STR(config_str(&cfg, TC_NAME), "from file");
 		config_release(&cfg);
 	}
 	{
 		const char *argv[] = {"test", "--port=", NULL}; /* empty flag: the default */
 		CHECK(load(&cfg, &e, 2, argv) == 0);
-		CHECK(!config_given(&cfg, "TC_PORT"));
-		CHECK(config_num(&cfg, "TC_PORT") == 3000);
+		CHECK(!config_given(&cfg, TC_PORT));
+		CHECK(config_num(&cfg, TC_PORT) == 3000);
 		config_release(&cfg);
 	}
 	unlink(".env");
@@ -625,8 +779,10 @@ static void test_log_option(void)
 		const char *argv[] = {"test", "--log-level=debug", NULL};
 		CHECK(config_load(&cfg, "orders-test", "u", NULL, log_opts, 2, 2, (char **)argv,
 				  &e) == 0);
-		CHECK(config_num(&cfg, "LOG_FORMAT") == LOG_FORMAT_JSON);
 		CHECK(config_num(&cfg, L_LOG_FORMAT) == LOG_FORMAT_JSON);
+		CHECK(cfg.shared[CONFIG_SHARED_LOG_LEVEL] == L_LOG_LEVEL);
+		CHECK(cfg.shared[CONFIG_SHARED_LOG_FORMAT] == L_LOG_FORMAT);
+		CHECK(cfg.shared[CONFIG_SHARED_DB_HOST] == -1);
 		config_log_init(&cfg, "test");
 		CHECK(log_enabled(LOG_DEBUG));
 		config_release(&cfg);
@@ -706,9 +862,46 @@ static void test_indexed_bool_and_operands(void)
 	      NULL);
 }
 
+/* The shared groups sit anywhere in a table: config_load records where,
+ * so common modules read them by enum (cfg->shared), never by name; a
+ * table that lists one twice is refused. */
+static void test_shared_groups(void)
+{
+	enum { S_OWN, CONFIG_LOG_OPTION_IDS(S_), S_MIDDLE, CONFIG_DB_OPTION_IDS(S_), S_N };
+	static const struct config_option t[S_N] = {
+	    [S_OWN] = {"TC_OWN", "own", NULL, CONFIG_STRING, "first"},
+	    CONFIG_LOG_OPTIONS(S_),
+	    [S_MIDDLE] = {"TC_MIDDLE", "middle", NULL, CONFIG_STRING, "between"},
+	    CONFIG_DB_OPTIONS(S_),
+	};
+	struct config cfg;
+	struct err e;
+	memset(&cfg, 0, sizeof(cfg));
+	const char *argv[] = {"t", "--db-host=db.example", NULL};
+	CHECK(config_load(&cfg, "t", "u", NULL, t, S_N, 2, (char **)argv, &e) == 0);
+	CHECK(cfg.shared[CONFIG_SHARED_NONE] == -1);
+	CHECK(cfg.shared[CONFIG_SHARED_LOG_LEVEL] == S_LOG_LEVEL);
+	CHECK(cfg.shared[CONFIG_SHARED_LOG_FORMAT] == S_LOG_FORMAT);
+	CHECK(cfg.shared[CONFIG_SHARED_DATABASE_URL] == S_DATABASE_URL);
+	CHECK(cfg.shared[CONFIG_SHARED_DB_PASSWORD] == S_DB_PASSWORD);
+	CHECK_STR(config_str(&cfg, cfg.shared[CONFIG_SHARED_DB_HOST]), "db.example");
+	CHECK(config_num(&cfg, cfg.shared[CONFIG_SHARED_DB_PORT]) == 5432);
+	config_release(&cfg);
+
+	static const struct config_option twice[] = {
+	    {"LOG_LEVEL", "log-level", "info", CONFIG_LOG_LEVEL, "one", CONFIG_SHARED_LOG_LEVEL},
+	    {"LEVEL", "level", "info", CONFIG_LOG_LEVEL, "two", CONFIG_SHARED_LOG_LEVEL},
+	};
+	memset(&cfg, 0, sizeof(cfg));
+	CHECK(config_load(&cfg, "t", "u", NULL, twice, 2, 1, (char **)argv, &e) < 0);
+	CHECK(e.kind == ERR_CONFIG && strstr(e.msg, "LEVEL: listed twice") != NULL);
+	config_release(&cfg);
+}
+
 int main(void)
 {
 	test_indexed_bool_and_operands();
+	test_shared_groups();
 	char dir[] = "/tmp/test_config_XXXXXX";
 	if (!mkdtemp(dir) || chdir(dir) < 0) {
 		perror("mkdtemp");
@@ -719,10 +912,13 @@ int main(void)
 	test_sizes();
 	test_ports();
 	test_check_value();
+	test_rate_and_addresses();
 	test_tokens();
 	test_env_file();
 	test_env_file_inline_comment();
 	test_env_file_long_line();
+	test_env_parse();
+	test_env_file_too_big();
 	test_load();
 	test_empty_means_unset();
 	test_given();

@@ -24,6 +24,7 @@ static void test_table(void)
 	    {ERR_TOO_LARGE, 413, "payload_too_large"},
 	    {ERR_MEDIA_TYPE, 415, "unsupported_media_type"},
 	    {ERR_VALIDATION, 422, "validation_error"},
+	    {ERR_RATE_LIMITED, 429, "rate_limited"},
 	    {ERR_UNAVAILABLE, 503, "database_unavailable"},
 	    {ERR_INTERNAL, 500, "internal_error"},
 	    {ERR_SYSTEM, 500, "internal_error"},
@@ -75,9 +76,38 @@ static void test_set(void)
 	CHECK(e.kind == ERR_NONE && e.msg[0] == '\0');
 }
 
+/* An error answer back to a kind: the code decides among the kinds of one
+ * status; without one, a status of one kind gives it, 5xx says "try again
+ * later", anything else is a bad request. */
+static void test_kind_for_status(void)
+{
+	CHECK(err_kind_for_status(400, "invalid_query") == ERR_INVALID_QUERY);
+	CHECK(err_kind_for_status(400, "invalid_json") == ERR_INVALID_JSON);
+	CHECK(err_kind_for_status(400, NULL) == ERR_BAD_REQUEST);
+	CHECK(err_kind_for_status(400, "no_such_code") == ERR_BAD_REQUEST);
+	CHECK(err_kind_for_status(401, NULL) == ERR_UNAUTHORIZED);
+	CHECK(err_kind_for_status(403, "forbidden") == ERR_FORBIDDEN);
+	CHECK(err_kind_for_status(404, NULL) == ERR_NOT_FOUND);
+	CHECK(err_kind_for_status(405, NULL) == ERR_METHOD);
+	CHECK(err_kind_for_status(422, "validation_error") == ERR_VALIDATION);
+	/* a code that belongs to another status does not count */
+	CHECK(err_kind_for_status(404, "unauthorized") == ERR_NOT_FOUND);
+	CHECK(err_kind_for_status(503, NULL) == ERR_UNAVAILABLE);
+	CHECK(err_kind_for_status(503, "shutting_down") == ERR_SHUTTING_DOWN);
+	CHECK(err_kind_for_status(500, NULL) == ERR_UNAVAILABLE);
+	CHECK(err_kind_for_status(502, NULL) == ERR_UNAVAILABLE); /* a proxy without its upstream */
+	CHECK(err_kind_for_status(429, NULL) == ERR_RATE_LIMITED);
+	CHECK(err_kind_for_status(200, "ok") == ERR_BAD_REQUEST); /* ERR_NONE is never an answer */
+	/* every kind with a code of its own comes back from its status and code */
+	for (int k = ERR_INVALID_JSON; k <= ERR_SHUTTING_DOWN; k++)
+		CHECK(err_kind_for_status(err_http_status((enum err_kind)k),
+					  err_code((enum err_kind)k)) == (enum err_kind)k);
+}
+
 int main(void)
 {
 	test_table();
+	test_kind_for_status();
 	test_set();
 	HARNESS_END();
 }

@@ -243,6 +243,36 @@ static void test_health_control_characters(void)
 	buf_release(&b);
 }
 
+/* fmt_clean is common/utf8's utf8_printable: bytes that are not UTF-8
+ * become '?', and a table cell is cleaned like a member. */
+static void test_one_sanitiser(void)
+{
+	char *c = fmt_clean("ok\xff\xc3z\xe2\x82\xac\x1b");
+	CHECK_STR(c, "ok??z\xe2\x82\xac?");
+	free(c);
+	/* a member that is already printable is left as it is, not copied */
+	struct json_object *o = parse("{\"a\":\"plain caf\xc3\xa9\",\"b\":\"x\\u0007\"}");
+	struct json_object *a = NULL;
+	json_object_object_get_ex(o, "a", &a);
+	CHECK(fmt_member(o, "a") == json_object_get_string(a));
+	CHECK_STR(fmt_member(o, "b"), "x?");
+	CHECK_STR(fmt_member(o, "b"), "x?"); /* once cleaned, stays so */
+	json_object_put(o);
+	/* a cell given directly to a table (not read with fmt_member) */
+	static const char *const head[] = {"A", "B"};
+	struct fmt_table t;
+	fmt_table_init(&t, 2, head, NULL, -1);
+	const char *row[] = {"x\x1b[2Jy", "\xc2\x9bz\tw"};
+	fmt_table_add(&t, row);
+	struct fmt_opts opts = {.now = 0};
+	struct buf b;
+	buf_init(&b, 0);
+	CHECK(fmt_table_render(&t, &opts, &b) == 0);
+	CHECK_STR(b.data, "A       B\nx?[2Jy  ?z w\n");
+	fmt_table_release(&t);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	setenv("TZ", "UTC", 1);
@@ -252,5 +282,6 @@ int main(void)
 	test_record_and_changes();
 	test_control_characters();
 	test_health_control_characters();
+	test_one_sanitiser();
 	HARNESS_END();
 }

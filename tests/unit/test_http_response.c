@@ -176,8 +176,113 @@ static void test_nul_in_head(void)
 	http_response_release(&r);
 }
 
+/* Status codes outside 100..599 are a malformed status line (found by
+ * fuzz_http_response: "HTTP/1.0 021 OK" was accepted as status 21). */
+static void test_status_range(void)
+{
+	static const char *const bad[] = {
+	    "HTTP/1.0 021 OK\r\n\r\n",	 "HTTP/1.1 000 Zero\r\n\r\n",
+	    "HTTP/1.1 099\r\n\r\n",	 "HTTP/1.1 600 Too High\r\nContent-Length: 0\r\n\r\n",
+	    "HTTP/1.1 999 Nine\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct http_response r;
+		struct err err;
+		size_t left;
+		err_clear(&err);
+		CHECK(parse(bad[i], 1, 0, 1024, &r, &left, &err) == -1);
+		CHECK(strstr(err.msg, "malformed HTTP status line") != NULL);
+		http_response_release(&r);
+	}
+	static const char *const good[] = {"HTTP/1.1 100 Continue\r\n\r\n",
+					   "HTTP/1.1 599 Last\r\nContent-Length: 0\r\n\r\n"};
+	static const int status[] = {100, 599};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct http_response r;
+		struct err err;
+		size_t left;
+		CHECK(parse(good[i], 3, 0, 1024, &r, &left, &err) == 1);
+		CHECK(r.status == status[i]);
+		http_response_release(&r);
+	}
+}
+
+/* A CR or LF that does not end a line is refused in the head, as in the
+ * body's framing (found by fuzz_http_response: "200 O[\rra" kept a CR in
+ * the reason; a bare LF kept a second "header" inside a value). */
+static void test_bare_cr_lf_in_head(void)
+{
+	static const char *const bad[] = {
+	    "HTTP/1.1 200 O[\rra\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nX-A: 1\nX-Injected: 2\r\nContent-Length: 0\r\n\r\n",
+	    "HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nX-A: 1\r\r\nContent-Length: 0\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\n\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (size_t step = 1; step <= 64; step *= 4) {
+			struct http_response r;
+			struct err err;
+			size_t left;
+			err_clear(&err);
+			CHECK(parse(bad[i], step, i % 2, 1024, &r, &left, &err) == -1);
+			CHECK(strstr(err.msg, "bare") != NULL);
+			http_response_release(&r);
+		}
+	}
+}
+
+/* A client that read the head alone (a refused WebSocket upgrade) reads
+ * the body on, framed as the head says. */
+static void test_read_body_after_head(void)
+{
+	static const char *const answers[] = {
+	    "HTTP/1.1 403 Forbidden\r\nContent-Length: 14\r\n\r\n{\"error\":\"no\"}",
+	    "HTTP/1.1 401 No\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"err\r\n"
+	    "9\r\nor\":\"no\"}\r\n0\r\n\r\n",
+	};
+	for (size_t i = 0; i < 2; i++) {
+		struct http_response r;
+		struct http_parser p;
+		struct err err;
+		size_t used, len = strlen(answers[i]);
+		http_response_init(&r, 1024);
+		http_parser_init(&p, &r, 1);
+		CHECK(http_parser_feed(&p, answers[i], len, &used, &err) == 1);
+		CHECK(r.body.len == 0 && used < len);
+		CHECK(http_parser_read_body(&p, &err) == 0);
+		size_t rest = used, used2;
+		CHECK(http_parser_feed(&p, answers[i] + rest, len - rest, &used2, &err) == 1);
+		CHECK_STR(r.body.data, "{\"error\":\"no\"}");
+		CHECK(http_parser_read_body(&p, &err) == -1); /* once only */
+		http_parser_release(&p);
+		http_response_release(&r);
+	}
+	/* a 101 has no body: complete at once */
+	struct http_response r;
+	struct http_parser p;
+	struct err err;
+	size_t used;
+	const char *up = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
+	http_response_init(&r, 0);
+	http_parser_init(&p, &r, 1);
+	CHECK(http_parser_feed(&p, up, strlen(up), &used, &err) == 1);
+	CHECK(http_parser_read_body(&p, &err) == 0 && p.state == HTTP_P_DONE);
+	http_parser_release(&p);
+	http_response_release(&r);
+	/* not after a parse that reads bodies itself, nor before the head */
+	http_response_init(&r, 0);
+	http_parser_init(&p, &r, 0);
+	CHECK(http_parser_read_body(&p, &err) == -1);
+	http_parser_release(&p);
+	http_response_release(&r);
+}
+
 int main(void)
 {
+	test_bare_cr_lf_in_head();
+	test_status_range();
+	test_read_body_after_head();
 	test_parser();
 	test_nul_in_head();
 	HARNESS_END();

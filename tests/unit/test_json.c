@@ -130,6 +130,57 @@ static void test_invalid_utf8(void)
 		expect_invalid(bad[i]);
 }
 
+/* What json-c would silently change is refused: a lone surrogate would be
+ * stored as U+FFFD, a key with an escaped NUL cut at the NUL, a repeated
+ * key resolved to its last value. */
+static void test_lossy_escapes(void)
+{
+	static const char *const bad[] = {
+	    "{\"a\":\"\\ud800\"}",		 /* lone high surrogate */
+	    "{\"a\":\"\\uD800x\"}",		 /* high surrogate, then a letter */
+	    "{\"a\":\"\\ud800\\u0041\"}",	 /* high surrogate, then not a low one */
+	    "{\"a\":\"\\ud800\\ud800\"}",	 /* two high surrogates */
+	    "{\"a\":\"\\udc00\"}",		 /* lone low surrogate */
+	    "{\"a\":\"\\ude00\\ud83d\"}",	 /* a pair in the wrong order */
+	    "[\"\\udfff\"]",			 /* in an array */
+	    "{\"\\ud800\":1}",			 /* in a key */
+	    "{\"customer_name\\u0000x\":\"a\"}", /* escaped NUL in a key */
+	    "{\"\\u0000\":1}",
+	    "{\"a\":{\"b\\u0000\":1}}", /* in a nested key */
+	    "{\"a\":\"\\u12\"}",	/* short escape */
+	    "{\"a\":\"\\u12g4\"}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_invalid(bad[i]);
+
+	struct err e;
+	struct json_object *o = parse("{\"k\\u0000\":1}", &e);
+	CHECK(o == NULL && strstr(e.msg, "key") != NULL);
+	o = parse("\"\\ud800\"", &e);
+	CHECK(o == NULL && strstr(e.msg, "surrogate") != NULL);
+
+	/* an escaped NUL in a value is still a value (the order rules refuse it) */
+	o = parse_obj("{\"a\":\"x\\u0000y\"}", &e);
+	CHECK(o != NULL);
+	json_object_put(o);
+	/* a valid pair at the very end, and U+FFFF itself, are fine */
+	o = parse("\"\\udbff\\udfff\"", &e);
+	CHECK(o != NULL);
+	json_object_put(o);
+	o = parse("\"\\uffff\"", &e);
+	CHECK(o != NULL);
+	json_object_put(o);
+
+	/* a repeated key in the object a body is read from */
+	o = parse_obj("{\"status\":\"pending\",\"status\":\"shipped\"}", &e);
+	CHECK(o == NULL && e.kind == ERR_INVALID_JSON && strstr(e.msg, "more than once"));
+	o = parse_obj("{\"a\":1,\"\\u0061\":2}", &e); /* the same key, spelt otherwise */
+	CHECK(o == NULL && e.kind == ERR_INVALID_JSON);
+	o = parse_obj("{\"a\":{\"x\":1,\"y\":2},\"b\":[{\"c\":1}],\"c\":3}", &e);
+	CHECK(o != NULL && json_object_object_length(o) == 3);
+	json_object_put(o);
+}
+
 static void test_depth(void)
 {
 	char deep[2 * 64 + 1];
@@ -191,11 +242,43 @@ static void test_dup_string(void)
 	json_object_put(o);
 }
 
+/* json-c keeps object keys as C strings: a key holding \u0000 is refused,
+ * not cut (found by fuzz_json_body: {"\u0000id":1} came out as the key
+ * "", and "customer_name\u0000x" would read as customer_name). */
+static void test_nul_in_key(void)
+{
+	static const char *const bad[] = {
+	    "{\"\\u0000id\":1,\"customer_name\":\"x\"}",
+	    "{\"customer_name\\u0000x\":\"a\",\"product_name\":\"p\"}",
+	    "[{\"a\":{\"b\\u0000\":1}}]",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct err e;
+		struct json_object *o = parse(bad[i], &e);
+		CHECK(o == NULL);
+		CHECK(e.kind == ERR_INVALID_JSON);
+		CHECK(strstr(e.msg, "\\u0000 in an object key") != NULL);
+		json_object_put(o);
+	}
+	/* in a value, or another escape in a key: still JSON */
+	struct err e;
+	struct json_object *o = parse("{\"k\\u0041\":\"a\\u0000b\",\"\\u00001\":0}", &e);
+	CHECK(o == NULL); /* the second key holds \u0000 too */
+	json_object_put(o);
+	o = parse("{\"k\\u0041\":\"a\\u0000b\"}", &e);
+	CHECK(o != NULL);
+	struct json_object *v = NULL;
+	CHECK(o && json_object_object_get_ex(o, "kA", &v) && json_object_get_string_len(v) == 3);
+	json_object_put(o);
+}
+
 int main(void)
 {
+	test_nul_in_key();
 	test_valid();
 	test_invalid();
 	test_invalid_utf8();
+	test_lossy_escapes();
 	test_depth();
 	test_non_object();
 	test_dup_string();

@@ -272,7 +272,10 @@ static void test_ids(void)
 					  "99999999999999999999",
 					  "9223372036854775808",
 					  "18446744073709551616",
-					  "-0"};
+					  "-0",
+					  "01",
+					  "007",
+					  "%31"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err_clear(&e);
 		id = 777;
@@ -292,8 +295,18 @@ static void test_ids(void)
 	CHECK(order_parse_id("abc", &id, &e) == -1 && strstr(e.msg, "abc") != NULL);
 }
 
+/* A field with an empty name is a validation error naming the body, not
+ * one with an empty field (found by fuzz_json_body). */
+static void test_empty_key(void)
+{
+	expect_field_error("{\"\":1,\"customer_name\":\"c\",\"product_name\":\"p\"}",
+			   ORDER_BODY_CREATE, "body");
+	expect_field_error("{\"\":\"pending\"}", ORDER_BODY_UPDATE, "body");
+}
+
 int main(void)
 {
+	test_empty_key();
 	test_status();
 	test_create_ok();
 	test_create_errors();

@@ -37,7 +37,6 @@ static void test_limit(void)
 	CHECK(limit_of("limit=1000", &v, &e) == 0 && v == 1000);
 	CHECK(limit_of("limit=50&status=pending", &v, &e) == 0 && v == 50);
 	CHECK(limit_of("a=1&limit=7&b=2", &v, &e) == 0 && v == 7);
-	CHECK(limit_of("limit=%35", &v, &e) == 0 && v == 5);  /* URL-decoded */
 	CHECK(limit_of("xlimit=0", &v, &e) == 0 && v == 100); /* a different name */
 	CHECK(limit_of("limitx=0", &v, &e) == 0 && v == 100);
 	static const char *const bad[] = {
@@ -51,6 +50,14 @@ static void test_limit(void)
 	    "limit=1e3",
 	    "limit=+5",
 	    "limit=%2B5",
+	    /* one spelling per number: the raw text, not its decoding */
+	    "limit=%35",
+	    "limit=%095", /* a tab, then 5 */
+	    "limit=%20%35",
+	    "limit=05",
+	    "limit=005",
+	    "limit=00",
+	    "limit=-0",
 	    "limit= 5",
 	    "limit=5 ",
 	    "limit=5x",
@@ -83,6 +90,15 @@ static void test_since_before(void)
 	CHECK_STR(e.field, "since");
 	CHECK(e.kind == ERR_INVALID_QUERY);
 	CHECK(query_int("since=-1", "since", 0, INT64_MAX, 0, &v, &e) == -1);
+	CHECK(query_int("since=-0", "since", 0, INT64_MAX, 0, &v, &e) == -1);
+	CHECK_STR(e.field, "since");
+	CHECK(query_int("since=00", "since", 0, INT64_MAX, 0, &v, &e) == -1);
+	CHECK(query_int("since=%30", "since", 0, INT64_MAX, 0, &v, &e) == -1);
+	CHECK(query_int("before_id=01", "before_id", 1, INT64_MAX, INT64_MAX, &v, &e) == -1);
+	CHECK_STR(e.field, "before_id");
+	/* the message shows the raw value, printable */
+	CHECK(query_int("since=%01x", "since", 0, INT64_MAX, 0, &v, &e) == -1 &&
+	      strstr(e.msg, "'%01x'") != NULL);
 	CHECK(query_int("before_id=0", "before_id", 1, INT64_MAX, INT64_MAX, &v, &e) == -1);
 	CHECK_STR(e.field, "before_id");
 	CHECK(query_int("before_id=1", "before_id", 1, INT64_MAX, INT64_MAX, &v, &e) == 0 &&

@@ -61,8 +61,12 @@ static void test_printable(void)
 	char out[64];
 	const char *s = "ok \x1b]0;pwned\x07 caf\xc3\xa9\r\nx\x7f\xc2\x9b"
 			"2J\xff!";
-	CHECK_STR(utf8_printable(out, sizeof(out), s, strlen(s)), "ok ]0;pwned caf\xc3\xa9  x2J?!");
-	CHECK_STR(utf8_printable(out, sizeof(out), "a\0b", 3), "ab");
+	CHECK_STR(utf8_printable(out, sizeof(out), s, strlen(s)),
+		  "ok ?]0;pwned? caf\xc3\xa9  x??2J?!");
+	CHECK_STR(utf8_printable(out, sizeof(out), "a\0b", 3), "a?b");
+	/* never longer than the source: len + 1 holds every kind of byte */
+	const char *all = "\x01\t\xc2\x85\xe2\x82\xac\xff\x7f\xed\xa0\x80z";
+	CHECK_STR(utf8_printable(out, strlen(all) + 1, all, strlen(all)), "? ?\xe2\x82\xac?????z");
 	CHECK_STR(utf8_printable(out, 4, "abcdef", 6), "abc");
 	CHECK_STR(utf8_printable(out, 3, "a\xc3\xa9", 3), "a"); /* never half a character */
 	CHECK_STR(utf8_printable(out, 1, "abc", 3), "");

@@ -225,11 +225,80 @@ static void test_violations(void)
 	CHECK(violation("\x81\x05Hello", 7, 5) == 0); /* exactly the cap */
 }
 
+static unsigned server_violation(const char *frame, size_t len)
+{
+	struct ws_decoder d;
+	struct collected c;
+	ws_decoder_init_server(&d, 4096);
+	feed_all(&d, frame, len, len, &c);
+	ws_decoder_release(&d);
+	for (int i = 0; i < c.nev; i++)
+		if (c.ev[i] == WS_EVENT_ERROR)
+			return c.code[i];
+	return 0;
+}
+
+/* The relay's side: masked control frames only, bounded before reading. */
+static void test_decode_server(void)
+{
+	const unsigned char mask[4] = {0x11, 0x22, 0x33, 0x44};
+	struct buf b;
+	buf_init(&b, 0);
+	CHECK(ws_frame_encode(&b, 1, WS_OP_PING, "are you there", 13, mask) == 0);
+	CHECK(ws_frame_encode(&b, 1, WS_OP_PONG, "", 0, mask) == 0);
+	unsigned char cp[WS_CONTROL_MAX];
+	size_t cn = ws_close_payload(cp, 1000, "bye");
+	CHECK(ws_frame_encode(&b, 1, WS_OP_CLOSE, cp, cn, mask) == 0);
+	for (size_t step = 1; step <= b.len; step++) {
+		struct ws_decoder d;
+		struct collected c;
+		ws_decoder_init_server(&d, 4096);
+		feed_all(&d, b.data, b.len, step, &c);
+		int ok = c.nev == 3 && c.ev[0] == WS_EVENT_PING &&
+			 strcmp(c.text[0], "are you there") == 0 && c.ev[1] == WS_EVENT_PONG &&
+			 c.ev[2] == WS_EVENT_CLOSE && c.code[2] == 1000 &&
+			 strcmp(c.text[2], "\x03\xe8"
+					   "bye") == 0;
+		CHECK(ok);
+		if (!ok)
+			fprintf(stderr, "  server step %zu: %d events\n", step, c.nev);
+		ws_decoder_release(&d);
+	}
+	buf_release(&b);
+	/* unmasked */
+	CHECK(server_violation("\x89\x00", 2) == WS_CLOSE_PROTOCOL);
+	/* data frames, even small and masked */
+	CHECK(server_violation("\x81\x80\x01\x02\x03\x04", 6) == WS_CLOSE_UNSUPPORTED);
+	CHECK(server_violation("\x82\x80\x01\x02\x03\x04", 6) == WS_CLOSE_UNSUPPORTED);
+	CHECK(server_violation("\x80\x80\x01\x02\x03\x04", 6) == WS_CLOSE_PROTOCOL);
+	/* 1 GiB announced: refused at the header, no payload needed */
+	CHECK(server_violation("\x82\xff\x00\x00\x00\x00\x40\x00\x00\x00\x01\x02\x03\x04", 14) ==
+	      WS_CLOSE_TOO_BIG);
+	/* 4097 bytes: over the cap; 70 000-byte ping: over the cap too */
+	CHECK(server_violation("\x82\xfe\x10\x01\x01\x02\x03\x04", 8) == WS_CLOSE_TOO_BIG);
+	CHECK(server_violation("\x89\xff\x00\x00\x00\x00\x00\x01\x11\x70\x01\x02\x03\x04", 14) ==
+	      WS_CLOSE_TOO_BIG);
+	/* a ping of 126..4096 bytes: a control frame over 125 */
+	CHECK(server_violation("\x89\xfe\x00\x7e\x01\x02\x03\x04", 8) == WS_CLOSE_PROTOCOL);
+	/* RSV bits, reserved opcodes, fragmented control */
+	CHECK(server_violation("\xc9\x80\x01\x02\x03\x04", 6) == WS_CLOSE_PROTOCOL);
+	CHECK(server_violation("\x83\x80\x01\x02\x03\x04", 6) == WS_CLOSE_PROTOCOL);
+	CHECK(server_violation("\x8f\x80\x01\x02\x03\x04", 6) == WS_CLOSE_PROTOCOL);
+	CHECK(server_violation("\x09\x80\x01\x02\x03\x04", 6) == WS_CLOSE_PROTOCOL);
+	/* a masked close with invalid UTF-8 in its reason */
+	struct buf cb;
+	buf_init(&cb, 0);
+	CHECK(ws_frame_encode(&cb, 1, WS_OP_CLOSE, "\x03\xe8\xff", 3, mask) == 0);
+	CHECK(server_violation(cb.data, cb.len) == WS_CLOSE_BAD_DATA);
+	buf_release(&cb);
+}
+
 int main(void)
 {
 	test_keys();
 	test_encode();
 	test_decode_client();
 	test_violations();
+	test_decode_server();
 	HARNESS_END();
 }
