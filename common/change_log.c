@@ -13,16 +13,16 @@ enum { ST_FLOOR = 56, ST_READ, ST_HEAD, ST_RENEW };
 static const struct db_stmt st_floor = {ST_FLOOR, "change_log_floor",
 					"SELECT orders_writer_floor()", 0, 1};
 
-/* The rows and, in the same snapshot, what was pruned and the epoch; the
- * LEFT JOIN gives one row of NULL changes when the page is empty. */
 /* The rows and, in the same statement (so the same snapshot), what was
  * pruned, the epoch and the sequence's next value, as scalar subqueries:
  * the LEFT JOIN gives one row of NULL changes when the page is empty. A
- * plain range on seq keeps the plan an index scan, generic or not. */
+ * plain range on seq keeps the plan an index scan, generic or not.
+ * changed_at is numeric text, as in a notification (schema/006): the same
+ * digits whatever a session's extra_float_digits. */
 static const struct db_stmt st_read = {
     ST_READ, "change_log_read",
     "SELECT c.seq, c.operation, c.order_id, c.status, c.old_status, c.data::text, "
-    "c.old::text, extract(epoch FROM c.changed_at)::float8, "
+    "c.old::text, extract(epoch FROM c.changed_at), "
     "(SELECT pruned_through FROM order_changes_pruned), "
     "(SELECT epoch FROM order_changes_epoch), "
     "(SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM order_changes_seq) "
@@ -83,12 +83,165 @@ int change_log_read(struct db_conn *c, long long after, long long upto, int limi
 
 long long change_log_seq(const struct change_log_page *p, int row)
 {
+	if (!p->res)
+		return strtoll(p->row[CHANGE_COL_SEQ], NULL, 10);
 	return strtoll(PQgetvalue(p->res, row, CHANGE_COL_SEQ), NULL, 10);
 }
 
 const char *change_log_col(const struct change_log_page *p, int row, enum change_log_col col)
 {
+	if (!p->res)
+		return p->row[col];
 	return PQgetisnull(p->res, row, (int)col) ? NULL : PQgetvalue(p->res, row, (int)col);
+}
+
+/* The notification parser: a cursor over the payload that takes exactly
+ * the expected text, field by field, and ends each value with a NUL: the
+ * byte after a value is a ',' or the payload's final '}'. */
+struct scan {
+	char *s;
+	int closed; /* the final '}' was taken */
+};
+
+static int take(struct scan *c, const char *lit)
+{
+	size_t n = strlen(lit);
+	if (strncmp(c->s, lit, n) != 0)
+		return -1;
+	c->s += n;
+	return 0;
+}
+
+/* The value [start, end) ends at a ',' or at the final '}': NUL it there
+ * and step past. NULL when anything else follows. */
+static char *cut(struct scan *c, char *start, char *end)
+{
+	if (*end == ',') {
+		c->s = end + 1;
+	} else if (*end == '}' && end[1] == '\0') {
+		c->s = end + 1;
+		c->closed = 1;
+	} else {
+		return NULL;
+	}
+	*end = '\0';
+	return start;
+}
+
+/* At most max bytes of chars. */
+static char *take_digits(struct scan *c, const char *chars, size_t max)
+{
+	char *start = c->s;
+	size_t n = strspn(start, chars);
+	if (n == 0 || n > max)
+		return NULL;
+	return cut(c, start, start + n);
+}
+
+/* "text" without escapes (operation, status, epoch: plain words), or null
+ * (NULL, *ok stays 1). */
+static char *take_word(struct scan *c, int nullable, int *ok)
+{
+	if (nullable && strncmp(c->s, "null", 4) == 0) {
+		if (!cut(c, c->s, c->s + 4))
+			*ok = 0;
+		return NULL;
+	}
+	if (*c->s != '"') {
+		*ok = 0;
+		return NULL;
+	}
+	char *start = c->s + 1;
+	size_t n =
+	    strspn(start, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
+	if (n == 0 || start[n] != '"' || !cut(c, start, start + n + 1)) {
+		*ok = 0;
+		return NULL;
+	}
+	start[n] = '\0';
+	return start;
+}
+
+/* A JSON object as PostgreSQL wrote it (valid JSON): its span, by depth,
+ * skipping strings. */
+static char *object_end(char *s)
+{
+	if (*s != '{')
+		return NULL;
+	int depth = 0;
+	for (; *s; s++) {
+		if (*s == '"') {
+			for (s++; *s && *s != '"'; s++)
+				if (*s == '\\' && s[1])
+					s++;
+			if (!*s)
+				return NULL;
+		} else if (*s == '{' || *s == '[') {
+			depth++;
+		} else if ((*s == '}' || *s == ']') && --depth == 0) {
+			return s + 1;
+		}
+	}
+	return NULL;
+}
+
+enum change_notice_kind change_log_notice_parse(char *payload, struct change_log_notice *nt,
+						struct change_log_page *p)
+{
+	memset(nt, 0, sizeof(*nt));
+	memset(p, 0, sizeof(*p));
+	struct scan c = {.s = payload, .closed = 0};
+	int ok = 1;
+	char *seq, *epoch, *at;
+	if (take(&c, "{\"seq\":") < 0 || !(seq = take_digits(&c, "0123456789", 18)) ||
+	    take(&c, "\"epoch\":") < 0 || !(epoch = take_word(&c, 0, &ok)) ||
+	    take(&c, "\"changed_at\":") < 0 || !(at = take_digits(&c, "0123456789.", 40)))
+		return CHANGE_NOTICE_OTHER;
+	if (strlen(epoch) >= CHANGE_EPOCH_MAX)
+		return CHANGE_NOTICE_OTHER;
+	nt->seq = strtoll(seq, NULL, 10);
+	nt->changed_at = strtod(at, NULL);
+	memcpy(nt->epoch, epoch, strlen(epoch) + 1);
+	if (nt->seq <= 0)
+		return CHANGE_NOTICE_OTHER;
+	if (c.closed)
+		return CHANGE_NOTICE_SEQ;
+
+	const char **row = p->row;
+	row[CHANGE_COL_SEQ] = seq;
+	row[CHANGE_COL_CHANGED_AT] = at;
+	if (take(&c, "\"operation\":") < 0 || !(row[CHANGE_COL_OP] = take_word(&c, 0, &ok)) ||
+	    take(&c, "\"id\":") < 0)
+		return CHANGE_NOTICE_OTHER;
+	if (strncmp(c.s, "null", 4) == 0)
+		ok = ok && cut(&c, c.s, c.s + 4);
+	else
+		ok = ok && (row[CHANGE_COL_ORDER_ID] = take_digits(&c, "0123456789", 18)) != NULL;
+	if (!ok || take(&c, "\"status\":") < 0)
+		return CHANGE_NOTICE_OTHER;
+	row[CHANGE_COL_STATUS] = take_word(&c, 1, &ok);
+	if (!ok || take(&c, "\"old_status\":") < 0)
+		return CHANGE_NOTICE_OTHER;
+	row[CHANGE_COL_OLD_STATUS] = take_word(&c, 1, &ok);
+	if (!ok || take(&c, "\"old\":") < 0)
+		return CHANGE_NOTICE_OTHER;
+	if (strncmp(c.s, "null", 4) == 0) {
+		if (!cut(&c, c.s, c.s + 4))
+			return CHANGE_NOTICE_OTHER;
+	} else {
+		char *start = c.s, *end = object_end(start);
+		if (!end || !(row[CHANGE_COL_OLD] = cut(&c, start, end)))
+			return CHANGE_NOTICE_OTHER;
+	}
+	/* data is the last field: the object, then the payload's own '}' */
+	if (take(&c, "\"data\":") < 0)
+		return CHANGE_NOTICE_OTHER;
+	char *start = c.s, *end = object_end(start);
+	if (!end || !cut(&c, start, end) || !c.closed)
+		return CHANGE_NOTICE_OTHER;
+	row[CHANGE_COL_DATA] = start;
+	p->n = 1;
+	return CHANGE_NOTICE_EVENT;
 }
 
 void change_log_page_release(struct change_log_page *p)

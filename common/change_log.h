@@ -36,12 +36,14 @@ enum change_log_col {
 };
 
 struct change_log_page {
-	PGresult *res;		      /* owned; rows [0, n) are changes */
-	int n;			      /* rows read */
-	long long pruned;	      /* pruned_through: seqs up to it are gone */
-	long long next;		      /* the sequence's next value (seq went back if next <= a
-					 seq already seen) */
-	char epoch[CHANGE_EPOCH_MAX]; /* the history these seqs belong to */
+	PGresult *res;			   /* owned; rows [0, n) are changes (NULL: see row) */
+	int n;				   /* rows read */
+	const char *row[CHANGE_COL_COUNT]; /* without res: the one row of a notification
+					      (change_log_notice_parse), borrowed */
+	long long pruned;		   /* pruned_through: seqs up to it are gone */
+	long long next;			   /* the sequence's next value (seq went back if next <= a
+					      seq already seen) */
+	char epoch[CHANGE_EPOCH_MAX];	   /* the history these seqs belong to */
 };
 
 /* What a reader needs at start. */
@@ -71,6 +73,31 @@ void change_log_page_release(struct change_log_page *p);
  * ERR_INTERNAL naming the seq of a row that cannot be decoded. */
 int change_log_render_array(const struct change_log_page *p, int k, const char *timestamp,
 			    struct buf *out, struct err *err) __attribute__((warn_unused_result));
+
+/* A notification on the change log's private channel (schema/006), in its
+ * one fixed form:
+ *   {"seq":S,"epoch":"E","changed_at":T,"operation":"OP","id":N|null,
+ *    "status":"s"|null,"old_status":"s"|null,"old":{...}|null,"data":{...}}
+ * or, when the event did not fit NOTIFY's limit, {"seq":S,"epoch":"E",
+ * "changed_at":T}. data and old are the log's json text byte for byte, so a
+ * page made from it decodes (relay/changes.c) into the same event as the
+ * log's row. Anything else (an epoch renewal, a foreign payload) is
+ * CHANGE_NOTICE_OTHER: the reader must go to the log. */
+enum change_notice_kind {
+	CHANGE_NOTICE_OTHER = -1, /* not a change: read the log */
+	CHANGE_NOTICE_SEQ = 0,	  /* seq, epoch and changed_at only: read the row */
+	CHANGE_NOTICE_EVENT = 1,  /* the whole row */
+};
+struct change_log_notice {
+	long long seq;
+	double changed_at;
+	char epoch[CHANGE_EPOCH_MAX];
+};
+/* Parse payload in place (NULs end its fields; it must outlive p). On
+ * CHANGE_NOTICE_EVENT, p is a page of that one row (no PGresult: releasing
+ * it frees nothing). Pure. */
+enum change_notice_kind change_log_notice_parse(char *payload, struct change_log_notice *nt,
+						struct change_log_page *p);
 
 int change_log_head(struct db_conn *c, struct change_log_head *h, struct err *err)
     __attribute__((warn_unused_result));

@@ -32,6 +32,21 @@ int seq_gate_waiting(const struct seq_gate *g)
 	return g->hole != 0;
 }
 
+int seq_gate_take(struct seq_gate *g, long long s)
+{
+	if (s != g->cursor + 1)
+		return 0;
+	g->cursor = s;
+	if (g->hole && g->hole <= s)
+		g->hole = 0;
+	return 1;
+}
+
+void seq_gate_wait_next(struct seq_gate *g)
+{
+	g->hole = g->cursor + 1;
+}
+
 int seq_gate_floor_passes(const struct seq_gate *g, long long floor)
 {
 	return g->hole == 0 || g->hole < floor;

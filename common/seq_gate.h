@@ -14,6 +14,16 @@
  * later. Transactions that never write orders hold no lock and never delay
  * the stream.
  *
+ * Notifications (the relay's fast path). PostgreSQL delivers a NOTIFY only
+ * after its transaction has committed, so a notification for seq s says s
+ * is committed and visible to any read that starts later. When s is
+ * cursor + 1 nothing can still precede it: every seq up to the cursor was
+ * delivered or passed as final, so a read would return s first and the
+ * rule above would pass it whatever the floor (it decides only holes).
+ * seq_gate_take() is that step; a notification for a higher seq says
+ * nothing about the seqs between, which stay holes for the rule above
+ * (seq_gate_wait_next()).
+ *
  * Not thread-safe (one gate per reader). */
 #ifndef ORDERS_SEQ_GATE_H
 #define ORDERS_SEQ_GATE_H
@@ -33,6 +43,13 @@ void seq_gate_init(struct seq_gate *g, long long cursor);
  * names it). */
 size_t seq_gate_advance(struct seq_gate *g, const long long *seqs, size_t n, long long floor);
 int seq_gate_waiting(const struct seq_gate *g);
+/* The notification of seq s arrived (s is committed). If s is cursor + 1,
+ * it is next: the cursor becomes s, a wait at s ends, and 1 is returned.
+ * Else 0 and nothing changes. */
+int seq_gate_take(struct seq_gate *g, long long s);
+/* A seq above cursor + 1 is known committed and cursor + 1 is not: wait at
+ * cursor + 1 (a hole) until the floor passes it or it arrives. */
+void seq_gate_wait_next(struct seq_gate *g);
 /* 1 when a floor measured now would let the waiting hole pass. */
 int seq_gate_floor_passes(const struct seq_gate *g, long long floor);
 

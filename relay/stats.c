@@ -51,7 +51,7 @@ int stats_render(struct buf *out, long long last_seq, int db_up, int catching_up
 	    "# HELP orders_relay_connections_total WebSocket connections accepted.\n"
 	    "# TYPE orders_relay_connections_total counter\n"
 	    "orders_relay_connections_total %llu\n"
-	    "# HELP orders_relay_events_total Changes read from the change log and fanned out.\n"
+	    "# HELP orders_relay_events_total Changes fanned out.\n"
 	    "# TYPE orders_relay_events_total counter\n"
 	    "orders_relay_events_total %llu\n"
 	    "# HELP orders_relay_messages_sent_total WebSocket messages written to clients.\n"
@@ -112,5 +112,12 @@ int stats_render(struct buf *out, long long last_seq, int db_up, int catching_up
 	if (rc < 0 ||
 	    metrics_hist_render(out, "orders_relay_delivery_lag_seconds", "", &s->lag) < 0)
 		return -1;
-	return render_lag(out, lag);
+	if (render_lag(out, lag) < 0)
+		return -1;
+	return buf_printf(out,
+			  "# HELP orders_relay_fast_path_events_total Changes sent from their "
+			  "notification, without a change log read.\n"
+			  "# TYPE orders_relay_fast_path_events_total counter\n"
+			  "orders_relay_fast_path_events_total %llu\n",
+			  LOAD(s->fast_path_events));
 }

@@ -24,6 +24,9 @@ struct relay_stats {
 	atomic_ullong protocol_closes; /* WebSocket clients closed for a bad frame */
 	atomic_ullong silent_drops;    /* WebSocket clients that answered no ping */
 	struct metrics_hist lag;       /* change to socket write, seconds */
+	/* of events, those sent from their notification, without a change log
+	 * read (the listener's fast path) */
+	atomic_ullong fast_path_events;
 };
 
 extern struct relay_stats relay_stats;

@@ -285,6 +285,14 @@ def test_lagging_relay_resyncs_instead_of_skipping_pruned_events(db):
     first = ws.events(2)
     os.kill(slow.proc.pid, signal.SIGSTOP)
     try:
+        # a rolled-back write first: its hole makes the relay read the log
+        # (a relay that gets every notification sends them and loses
+        # nothing, however far another relay has pruned)
+        failing = db.connect(autocommit=False)
+        with failing.cursor() as cur:
+            cur.execute("INSERT INTO orders (customer_name, product_name) VALUES ('x', 'y')")
+        failing.rollback()
+        failing.close()
         insert_orders(db, 3)
         wait_until(lambda: db.sql("SELECT pruned_through FROM order_changes_pruned")[0][0]
                    >= first[-1]["seq"] + 3, timeout=20, what="the fast relay to prune")

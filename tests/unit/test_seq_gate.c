@@ -43,8 +43,37 @@ static void test_gate(void)
 	CHECK(seq_gate_advance(&g, NULL, 0, 1) == 0 && !seq_gate_waiting(&g) && g.cursor == 26);
 }
 
+/* The fast path: a notification is committed; the next seq goes at once,
+ * a later one leaves a hole for the floor to decide. */
+static void test_take(void)
+{
+	struct seq_gate g;
+	seq_gate_init(&g, 10);
+	CHECK(seq_gate_take(&g, 11) == 1 && g.cursor == 11 && !seq_gate_waiting(&g));
+	/* not next: nothing moves (a hole below it, or already delivered) */
+	CHECK(seq_gate_take(&g, 13) == 0 && g.cursor == 11);
+	CHECK(seq_gate_take(&g, 11) == 0 && seq_gate_take(&g, 5) == 0 && g.cursor == 11);
+	/* 13 is known committed and 12 is not: wait at 12 */
+	seq_gate_wait_next(&g);
+	CHECK(seq_gate_waiting(&g) && g.hole == 12);
+	CHECK(!seq_gate_floor_passes(&g, 12) && seq_gate_floor_passes(&g, 13));
+	/* 12 arrives: the wait ends, 13 is next */
+	CHECK(seq_gate_take(&g, 12) == 1 && g.cursor == 12 && !seq_gate_waiting(&g));
+	CHECK(seq_gate_take(&g, 13) == 1 && g.cursor == 13);
+	/* a read that stopped at a hole (cursor raised below the floor), then
+	 * the hole's own notification */
+	long long rows[] = {20};
+	CHECK(seq_gate_advance(&g, rows, 1, 16) == 0 && g.cursor == 15 && g.hole == 16);
+	CHECK(seq_gate_take(&g, 17) == 0 && seq_gate_waiting(&g));
+	CHECK(seq_gate_take(&g, 16) == 1 && g.cursor == 16 && !seq_gate_waiting(&g));
+	/* a later read goes on from the cursor the notifications moved */
+	long long rows2[] = {17, 18, 20};
+	CHECK(seq_gate_advance(&g, rows2, 3, 19) == 2 && g.cursor == 18 && g.hole == 19);
+}
+
 int main(void)
 {
 	test_gate();
+	test_take();
 	HARNESS_END();
 }
