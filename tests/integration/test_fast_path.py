@@ -10,83 +10,19 @@ must be byte for byte the one the change log gives (but the send time).
 
 Each test gets a database of its own in the session's cluster, migrated as
 users migrate theirs; the relay runs as orders_app."""
-import itertools
 import json
 import os
 import random
 import re
 import signal
-import subprocess
 import threading
 import time
 
-import psycopg2
 import pytest
 
-import relay_helpers
-from conftest import ROOT
 from relay_helpers import Ws, insert_orders, metric, stop_relay
 
-_started = []
-
-
-def start_relay(*args, **kwargs):
-    relay = relay_helpers.start_relay(*args, **kwargs)
-    _started.append(relay)
-    return relay
-
-
-@pytest.fixture(autouse=True)
-def _reap_servers():
-    yield
-    while _started:
-        prog = _started.pop()
-        if prog.proc is not None and prog.proc.poll() is None:
-            prog.proc.kill()
-            prog.proc.wait()
-
-
-_names = itertools.count(1)
-
-
-class Db:
-    """One database of the session's cluster (url, app_url, sql, connect)."""
-
-    def __init__(self, pg, name):
-        self.pg = pg
-        self.name = name
-        self.port = pg.port
-        base = f"127.0.0.1:{pg.port}/{name}"
-        self.url = f"postgresql://postgres@{base}"
-        self.app_url = f"postgresql://orders_app@{base}"
-
-    def migrate(self):
-        subprocess.run([os.path.join(ROOT, "scripts", "migrate.sh")], check=True,
-                       capture_output=True, env=dict(os.environ, DATABASE_URL=self.url))
-
-    def connect(self, autocommit=True):
-        conn = psycopg2.connect(self.url)
-        conn.autocommit = autocommit
-        return conn
-
-    def sql(self, query, params=None):
-        conn = self.connect()
-        try:
-            with conn.cursor() as cur:
-                cur.execute(query, params)
-                return cur.fetchall() if cur.description else []
-        finally:
-            conn.close()
-
-
-@pytest.fixture
-def db(pg):
-    name = f"fast_{os.getpid()}_{next(_names)}"
-    pg.sql(f"CREATE DATABASE {name}")
-    d = Db(pg, name)
-    d.migrate()
-    yield d
-    pg.sql(f"DROP DATABASE {name} WITH (FORCE)")
+from isolated import db, reap_servers, start_relay  # noqa: F401 - fixtures
 
 
 def head(db):

@@ -4,89 +4,24 @@ relay, the epoch, TRUNCATE, and /api/changes sharing the stream's reader.
 Each test that changes the log's history gets a database of its own in the
 session's cluster (fresh_db), migrated as users migrate theirs; api and relay
 run as the least-privilege role orders_app."""
-import itertools
 import os
 import signal
 import subprocess
 import threading
 import time
 
-import psycopg2
 import pytest
 
 import conftest
-import relay_helpers
-from conftest import BIN_DIR, ROOT, free_port, http_json, wait_until
+from conftest import BIN_DIR, free_port, http_json, wait_until
 from relay_helpers import Ws, WsClosed, insert_orders, stop_relay
 
-# Every server a test starts is stopped after it, even when it failed half
-# way (by PID: kill what is still running).
-_started = []
-
-
-def start_relay(*args, **kwargs):
-    relay = relay_helpers.start_relay(*args, **kwargs)
-    _started.append(relay)
-    return relay
+from isolated import db, reap_servers, start_relay  # noqa: F401 - fixtures
+from isolated import track
 
 
 def ApiServer(*args, **kwargs):  # noqa: N802 - stands in for the class
-    api = conftest.ApiServer(*args, **kwargs)
-    _started.append(api)
-    return api
-
-
-@pytest.fixture(autouse=True)
-def _reap_servers():
-    yield
-    while _started:
-        prog = _started.pop()
-        if prog.proc is not None and prog.proc.poll() is None:
-            prog.proc.kill()
-            prog.proc.wait()
-
-_names = itertools.count(1)
-
-
-class Db:
-    """One database of the session's cluster, with the Postgres fixture's
-    interface (url, app_url, sql, connect) so servers can run on it."""
-
-    def __init__(self, pg, name):
-        self.pg = pg
-        self.name = name
-        self.port = pg.port
-        base = f"127.0.0.1:{pg.port}/{name}"
-        self.url = f"postgresql://postgres@{base}"
-        self.app_url = f"postgresql://orders_app@{base}"
-
-    def migrate(self):
-        subprocess.run([os.path.join(ROOT, "scripts", "migrate.sh")], check=True,
-                       capture_output=True, env=dict(os.environ, DATABASE_URL=self.url))
-
-    def connect(self, autocommit=True):
-        conn = psycopg2.connect(self.url)
-        conn.autocommit = autocommit
-        return conn
-
-    def sql(self, query, params=None):
-        conn = self.connect()
-        try:
-            with conn.cursor() as cur:
-                cur.execute(query, params)
-                return cur.fetchall() if cur.description else []
-        finally:
-            conn.close()
-
-
-@pytest.fixture
-def db(pg):
-    name = f"truth_{os.getpid()}_{next(_names)}"
-    pg.sql(f"CREATE DATABASE {name}")
-    d = Db(pg, name)
-    d.migrate()
-    yield d
-    pg.sql(f"DROP DATABASE {name} WITH (FORCE)")
+    return track(conftest.ApiServer(*args, **kwargs))
 
 
 def epoch_of(db):
