@@ -210,9 +210,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_info("listening on ws://%s:%lld/ from seq %lld (max %d clients, ping %ld ms, "
-		 "backlog %zu bytes)",
+		 "backlog %zu bytes, %d I/O threads)",
 		 config_str(&cfg, OPT_HOST), config_num(&cfg, OPT_WS_PORT), hub_last(r.hub),
-		 r.max_clients, r.ping_ms, r.backlog);
+		 r.max_clients, r.ping_ms, r.backlog, server_io_threads(r.server));
 
 	long long next_ping = clock_now_ms() + r.ping_ms;
 	while (!stop_flag) {

@@ -46,6 +46,8 @@
  * MiB TCP autotuning would give it. */
 #define STREAM_SNDBUF (256 * 1024)
 #define MAX_EVENTS    256
+/* I/O threads: one per CPU, at most this many. */
+#define MAX_LOOPS 4
 
 enum conn_state {
 	C_HEAD,	   /* reading the request head */
@@ -56,7 +58,7 @@ enum conn_state {
 };
 
 struct conn {
-	struct server *s;
+	struct loop *s;
 	int fd;
 	enum conn_state state;
 	unsigned events; /* registered with epoll */
@@ -83,21 +85,35 @@ struct conn {
 	struct conn *prev, *next; /* all live connections */
 };
 
-struct server {
+/* One I/O thread: its epoll set, its connections and the clients waiting
+ * for it to write. A connection stays on the loop that accepted it. */
+struct loop {
+	struct server *srv;
 	struct relay *r;
 	struct server_config cfg;
-	int lfd, epfd, evfd, spare_fd;
-	int accepting; /* lfd registered with epoll */
+	int lfd; /* the server's listening socket, shared by every loop */
+	int epfd, evfd;
+	int accepting; /* lfd registered with this loop's epoll */
 	pthread_t thread;
 	int started;
-	atomic_int stop;
-	atomic_int nconns;
-	struct conn *conns; /* I/O thread only */
+	struct conn *conns; /* this loop's thread only */
 	struct conn *dead;  /* closed during this event batch */
 	/* clients with something to send, from any thread */
 	pthread_mutex_t lock;
 	struct client *ready_head, *ready_tail;
 	int wake_pending;
+};
+
+struct server {
+	struct relay *r;
+	struct server_config cfg;
+	int lfd;
+	pthread_mutex_t spare_lock;
+	int spare_fd;
+	atomic_int stop;
+	atomic_int nconns;
+	int nloops;
+	struct loop loops[MAX_LOOPS];
 };
 
 /* epoll tags for the two descriptors that are not connections */
@@ -148,7 +164,7 @@ static void detach_client(struct conn *cn)
 
 static void conn_kill(struct conn *cn, const char *why)
 {
-	struct server *s = cn->s;
+	struct loop *s = cn->s;
 	if (cn->state == C_DEAD)
 		return;
 	if (why && cn->client)
@@ -175,9 +191,10 @@ static void conn_kill(struct conn *cn, const char *why)
 		cn->next->prev = cn->prev;
 	cn->next = s->dead;
 	s->dead = cn;
-	atomic_fetch_sub(&s->nconns, 1);
-	if (!s->accepting && !atomic_load(&s->stop)) {
-		struct epoll_event e = {.events = EPOLLIN, .data.ptr = &tag_listen};
+	atomic_fetch_sub(&s->srv->nconns, 1);
+	if (!s->accepting && !atomic_load(&s->srv->stop)) {
+		struct epoll_event e = {.events = EPOLLIN | EPOLLEXCLUSIVE,
+					.data.ptr = &tag_listen};
 		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &e) == 0)
 			s->accepting = 1;
 	}
@@ -259,8 +276,10 @@ void conn_stream(struct conn *cn, struct client *c, const char *head, size_t len
 	set_events(cn, EPOLLIN | EPOLLRDHUP | EPOLLOUT);
 }
 
-void server_schedule(struct server *s, struct client *c)
+void server_schedule(struct server *srv, struct client *c)
 {
+	(void)srv;
+	struct loop *s = c->conn->s; /* c->lock held: conn is set */
 	if (c->in_ready)
 		return;
 	c->in_ready = 1;
@@ -613,10 +632,10 @@ static void peer_name(const struct sockaddr_storage *ss, char *out, size_t cap,
 	snprintf(addr, CLIENT_IP_STRLEN, "%s", host);
 }
 
-static void accept_some(struct server *s)
+static void accept_some(struct loop *s)
 {
 	for (int i = 0; i < 64; i++) {
-		if (atomic_load(&s->nconns) >= s->cfg.max_connections) {
+		if (atomic_load(&s->srv->nconns) >= s->cfg.max_connections) {
 			/* full: leave the rest in the kernel's backlog until a
 			 * connection ends */
 			epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->lfd, NULL);
@@ -631,16 +650,22 @@ static void accept_some(struct server *s)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if ((errno == EMFILE || errno == ENFILE) && s->spare_fd >= 0) {
+			if (errno == EMFILE || errno == ENFILE) {
 				/* out of descriptors: take the connection with the
 				 * spare one and close it, so the backlog does not
 				 * wake us forever */
-				close(s->spare_fd);
-				fd = accept(s->lfd, NULL, NULL);
-				if (fd >= 0)
-					close(fd);
-				s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-				log_warn("out of file descriptors: a connection was refused");
+				struct server *srv = s->srv;
+				pthread_mutex_lock(&srv->spare_lock);
+				if (srv->spare_fd >= 0) {
+					close(srv->spare_fd);
+					fd = accept(s->lfd, NULL, NULL);
+					if (fd >= 0)
+						close(fd);
+					srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+					log_warn(
+					    "out of file descriptors: a connection was refused");
+				}
+				pthread_mutex_unlock(&srv->spare_lock);
 			}
 			return;
 		}
@@ -663,11 +688,11 @@ static void accept_some(struct server *s)
 		if (s->conns)
 			s->conns->prev = cn;
 		s->conns = cn;
-		atomic_fetch_add(&s->nconns, 1);
+		atomic_fetch_add(&s->srv->nconns, 1);
 	}
 }
 
-static void run_ready(struct server *s)
+static void run_ready(struct loop *s)
 {
 	uint64_t v;
 	ssize_t n = read(s->evfd, &v, sizeof(v));
@@ -692,7 +717,7 @@ static void run_ready(struct server *s)
 
 /* Deadlines: request heads, lingering closes, stalled readers, silent
  * WebSocket peers. */
-static void check_timers(struct server *s, long long now)
+static void check_timers(struct loop *s, long long now)
 {
 	struct relay *r = s->r;
 	for (struct conn *cn = s->conns, *next; cn; cn = next) {
@@ -737,10 +762,10 @@ static void check_timers(struct server *s, long long now)
 
 static void *server_main(void *arg)
 {
-	struct server *s = arg;
+	struct loop *s = arg;
 	struct epoll_event evs[MAX_EVENTS];
 	long long next_timer = now_ms() + TIMER_MS;
-	while (!atomic_load(&s->stop)) {
+	while (!atomic_load(&s->srv->stop)) {
 		long long now = now_ms();
 		int wait = next_timer > now ? (int)(next_timer - now) : 0;
 		int n = epoll_wait(s->epfd, evs, MAX_EVENTS, wait);
@@ -828,6 +853,48 @@ static int listen_on(const char *host, int port, struct err *err)
 	return fd;
 }
 
+static void loop_release(struct loop *l)
+{
+	while (l->conns)
+		conn_kill(l->conns, NULL);
+	while (l->dead) {
+		struct conn *cn = l->dead;
+		l->dead = cn->next;
+		free(cn->batch);
+		free(cn);
+	}
+	/* clients scheduled after their connection ended */
+	for (struct client *c = l->ready_head, *next; c; c = next) {
+		next = c->ready_next;
+		client_unref(c);
+	}
+	l->ready_head = l->ready_tail = NULL;
+	if (l->epfd >= 0)
+		close(l->epfd);
+	if (l->evfd >= 0)
+		close(l->evfd);
+	pthread_mutex_destroy(&l->lock);
+}
+
+static int loop_init(struct loop *l, struct server *srv)
+{
+	l->srv = srv;
+	l->r = srv->r;
+	l->cfg = srv->cfg;
+	l->lfd = srv->lfd;
+	pthread_mutex_init(&l->lock, NULL);
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	l->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	/* every loop accepts; EPOLLEXCLUSIVE wakes one of them per connection */
+	struct epoll_event el = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &tag_listen};
+	struct epoll_event ew = {.events = EPOLLIN, .data.ptr = &tag_wake};
+	if (l->epfd < 0 || l->evfd < 0 || epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->lfd, &el) < 0 ||
+	    epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->evfd, &ew) < 0)
+		return -1;
+	l->accepting = 1;
+	return 0;
+}
+
 struct server *server_new(struct relay *r, const struct server_config *cfg, struct err *err)
 {
 	int lfd = listen_on(cfg->host, cfg->port, err);
@@ -837,27 +904,31 @@ struct server *server_new(struct relay *r, const struct server_config *cfg, stru
 	s->r = r;
 	s->cfg = *cfg;
 	s->lfd = lfd;
-	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	s->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	pthread_mutex_init(&s->spare_lock, NULL);
 	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	pthread_mutex_init(&s->lock, NULL);
-	struct epoll_event el = {.events = EPOLLIN, .data.ptr = &tag_listen};
-	struct epoll_event ew = {.events = EPOLLIN, .data.ptr = &tag_wake};
-	if (s->epfd < 0 || s->evfd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, lfd, &el) < 0 ||
-	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->evfd, &ew) < 0) {
-		err_set(err, ERR_INTERNAL, "cannot set up epoll: %s", strerror(errno));
-		server_free(s);
-		return NULL;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	s->nloops = cfg->io_threads > 0 ? cfg->io_threads : cpus < 1 ? 1 : (int)cpus;
+	if (s->nloops > MAX_LOOPS)
+		s->nloops = MAX_LOOPS;
+	for (int i = 0; i < s->nloops; i++) {
+		if (loop_init(&s->loops[i], s) < 0) {
+			err_set(err, ERR_INTERNAL, "cannot set up epoll: %s", strerror(errno));
+			s->nloops = i + 1;
+			server_free(s);
+			return NULL;
+		}
 	}
-	s->accepting = 1;
 	return s;
 }
 
 int server_start(struct server *s, struct err *err)
 {
-	if (pthread_create(&s->thread, NULL, server_main, s) != 0)
-		return err_set(err, ERR_INTERNAL, "cannot start the server thread");
-	s->started = 1;
+	for (int i = 0; i < s->nloops; i++) {
+		struct loop *l = &s->loops[i];
+		if (pthread_create(&l->thread, NULL, server_main, l) != 0)
+			return err_set(err, ERR_INTERNAL, "cannot start an I/O thread");
+		l->started = 1;
+	}
 	return 0;
 }
 
@@ -866,38 +937,31 @@ int server_connections(struct server *s)
 	return atomic_load(&s->nconns);
 }
 
+int server_io_threads(struct server *s)
+{
+	return s->nloops;
+}
+
 void server_free(struct server *s)
 {
 	if (!s)
 		return;
 	atomic_store(&s->stop, 1);
-	if (s->started) {
+	for (int i = 0; i < s->nloops; i++) {
+		struct loop *l = &s->loops[i];
+		if (!l->started)
+			continue;
 		uint64_t one = 1;
-		ssize_t n = write(s->evfd, &one, sizeof(one));
+		ssize_t n = write(l->evfd, &one, sizeof(one));
 		(void)n;
-		pthread_join(s->thread, NULL);
+		pthread_join(l->thread, NULL);
 	}
-	while (s->conns)
-		conn_kill(s->conns, NULL);
-	while (s->dead) {
-		struct conn *cn = s->dead;
-		s->dead = cn->next;
-		free(cn->batch);
-		free(cn);
-	}
-	/* clients scheduled after their connection ended */
-	for (struct client *c = s->ready_head, *next; c; c = next) {
-		next = c->ready_next;
-		client_unref(c);
-	}
+	for (int i = 0; i < s->nloops; i++)
+		loop_release(&s->loops[i]);
 	if (s->lfd >= 0)
 		close(s->lfd);
-	if (s->epfd >= 0)
-		close(s->epfd);
-	if (s->evfd >= 0)
-		close(s->evfd);
 	if (s->spare_fd >= 0)
 		close(s->spare_fd);
-	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->spare_lock);
 	free(s);
 }

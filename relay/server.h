@@ -1,4 +1,5 @@
-/* server: the relay's network side, one epoll thread for every connection.
+/* server: the relay's network side: one epoll thread per CPU (at most
+ * four), each owning the connections it accepted.
  *
  * Why not civetweb (which the api keeps): civetweb 1.15 gives each
  * connection a thread for its whole life, allocates whatever a WebSocket
@@ -25,10 +26,13 @@
  *                  two intervals is dropped, however many bytes it
  *                  trickles
  *
- * Threads: the I/O thread owns every struct conn and all socket calls.
+ * Threads: each I/O thread (a loop) owns the struct conn it accepted and
+ * every socket call on it; the loops share only the listening socket
+ * (EPOLLEXCLUSIVE wakes one per connection) and the connection count.
  * Other threads reach a connection only through its client: they queue
- * messages with client.h, which calls server_schedule(); the I/O thread
- * then writes. Lock order: client lock, then the server's ready-list lock.
+ * messages with client.h, which calls server_schedule(); the connection's
+ * loop then writes. A broadcast to many clients is thus written by every
+ * loop at once. Lock order: client lock, then a loop's ready-list lock.
  */
 #ifndef RELAY_SERVER_H
 #define RELAY_SERVER_H
@@ -48,6 +52,7 @@ struct server_config {
 	int port;
 	long long request_timeout_ms; /* REQUEST_TIMEOUT */
 	int max_connections;	      /* sockets held at once, streams included */
+	int io_threads;		      /* I/O threads; 0: one per CPU (at most 4) */
 };
 
 /* Bind and listen (ERR_CONFIG when the address is taken or invalid). The
@@ -59,6 +64,8 @@ int server_start(struct server *s, struct err *err) __attribute__((warn_unused_r
 void server_free(struct server *s);
 /* Connections open now (any state). */
 int server_connections(struct server *s);
+/* I/O threads running. */
+int server_io_threads(struct server *s);
 
 /* Called by client.h with c->lock held when c has something to send:
  * the I/O thread will write it. Takes a reference while queued. */
