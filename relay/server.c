@@ -704,6 +704,8 @@ static void run_ready(struct loop *s)
 	pthread_mutex_unlock(&s->lock);
 	while (c) {
 		struct client *next = c->ready_next;
+		/* in_ready is cleared only here, once c is off the list: it also
+		 * keeps c on the list once (ready_next is its one link) */
 		pthread_mutex_lock(&c->lock);
 		c->in_ready = 0;
 		struct conn *cn = c->conn;

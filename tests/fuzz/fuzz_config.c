@@ -37,7 +37,9 @@ static const struct config_option opts[] = {
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
-static char tmpdir[] = "/tmp/orders-fuzz-config-XXXXXX";
+/* An empty directory of our own under $TMPDIR (else /tmp), made at start:
+ * the config loader reads ./.env, so the harness runs where there is none. */
+static char tmpdir[4096];
 static int home = -1;
 
 static void cleanup(void)
@@ -54,7 +56,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	for (size_t i = 0; i < NOPTS; i++)
 		if (opts[i].env)
 			unsetenv(opts[i].env);
+	const char *base = getenv("TMPDIR");
+	snprintf(tmpdir, sizeof(tmpdir), "%s/orders-fuzz-config-XXXXXX",
+		 base && *base ? base : "/tmp");
 	if (!mkdtemp(tmpdir) || (home = open(".", O_RDONLY | O_DIRECTORY)) < 0) {
+		tmpdir[0] = '\0';
 		perror("fuzz_config: temp dir");
 		exit(1);
 	}

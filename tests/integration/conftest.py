@@ -44,11 +44,22 @@ def wait_until(pred, timeout=10.0, interval=0.05, what="condition"):
 
 
 class Postgres:
-    """A private cluster started with scripts/pg.sh in a temp dir."""
+    """A private cluster started with scripts/pg.sh in a temp dir; url,
+    app_url, sql and connect reach its database `dbname`."""
+
+    dbname = "realtime_orders"
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="orders-pg-")
         self.port = None
+
+    def database(self, name):
+        """The same cluster seen through another of its databases (which
+        the caller creates and drops)."""
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other.dbname = name
+        return other
 
     def start(self):
         out = subprocess.run([os.path.join(ROOT, "scripts", "pg.sh"), "start", self.dir],
@@ -73,12 +84,12 @@ class Postgres:
     @property
     def url(self):
         """The superuser: migrations and test set-up."""
-        return f"postgresql://postgres@127.0.0.1:{self.port}/realtime_orders"
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{self.dbname}"
 
     @property
     def app_url(self):
         """The least-privilege role of schema/004 that api and relay run under."""
-        return f"postgresql://orders_app@127.0.0.1:{self.port}/realtime_orders"
+        return f"postgresql://orders_app@127.0.0.1:{self.port}/{self.dbname}"
 
     def migrate(self):
         # migrate.sh runs `orders-api migrate` of the binaries under test

@@ -315,7 +315,7 @@ def test_events_too_large_to_notify_come_from_the_log_in_order(db):
 
 def listener_pids(db):
     return [r[0] for r in db.sql("SELECT pid FROM pg_stat_activity WHERE datname = %s AND "
-                                 "application_name = 'orders-relay listener'", (db.name,))]
+                                 "application_name = 'orders-relay listener'", (db.dbname,))]
 
 
 def test_lost_notifications_are_read_from_the_log(db):
