@@ -307,6 +307,12 @@ def test_sigterm_closes_clients_with_1001(pg):
                                                     "CHANGES_RETENTION"),
     ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"), ({"MAX_CLIENTS": "900000"}, "MAX_CLIENTS"),
     ({"DATABASE_URL": "postgresql://[bad"}, "DATABASE_URL"),
+    ({"REQUEST_TIMEOUT": "later"}, "REQUEST_TIMEOUT"), ({"REQUEST_TIMEOUT": "0"},
+                                                        "REQUEST_TIMEOUT"),
+    ({"WRITE_TIMEOUT": "-1s"}, "WRITE_TIMEOUT"),
+    ({"TRUSTED_PROXIES": "10.0.0.0/33"}, "TRUSTED_PROXIES"),
+    ({"TRUSTED_PROXIES": "proxy.example"}, "TRUSTED_PROXIES"),
+    ({"ALLOWED_ORIGINS": "evil.example"}, "ALLOWED_ORIGINS"),
 ])
 def test_bad_config_exits_2(pg, env, var):
     e = dict(os.environ, DATABASE_URL=pg.url, WS_PORT=str(free_port()))

@@ -462,3 +462,21 @@ def test_dns_rebinding_origin_is_refused(relay):
     resp = raw_http(relay.port, b"GET /events HTTP/1.1\r\nHost: evil.example\r\n"
                     b"Origin: http://evil.example\r\n\r\n")
     assert status_of(resp) == 403 and b"access-control-allow-origin" not in resp.lower()
+
+
+def test_forwarded_client_is_logged_only_from_a_trusted_proxy(pg):
+    xff = b"X-Forwarded-For: 198.51.100.7, 203.0.113.9\r\n"
+    r = start_relay(pg, {"TRUSTED_PROXIES": "127.0.0.1"})
+    c = Raw(r.port, extra=xff)
+    assert c.status == 101
+    wait_until(lambda: "203.0.113.9 via 127.0.0.1:" in r.stderr(), what="the client logged")
+    assert "198.51.100.7" not in r.stderr()  # only the right-most untrusted hop
+    c.close()
+    stop_relay(r)
+    r = start_relay(pg)  # no TRUSTED_PROXIES: the header means nothing
+    c = Raw(r.port, extra=xff)
+    assert c.status == 101
+    wait_until(lambda: "subscribed" in r.stderr(), what="the subscription logged")
+    assert "203.0.113.9" not in r.stderr()
+    c.close()
+    stop_relay(r)
